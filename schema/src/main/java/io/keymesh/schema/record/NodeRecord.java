@@ -1,0 +1,49 @@
+package io.keymesh.schema.record;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The authority's statement of who a node is: at {@code nodes/<node>}, signed by the authority
+ * (fields {@code keyId} and {@code signature} beside these, see {@code AuthoritySignature}).
+ *
+ * @param endpoints   where peers reach the node; empty when it sits behind NAT
+ * @param addresses   overlay addresses the authority assigned to the node
+ * @param allowedIps  what peers route to the node (its addresses, plus more in later modes)
+ * @param keyIssuedAt when the current WireGuard key was admitted, for key age
+ */
+public record NodeRecord(
+        String mesh,
+        String node,
+        long epoch,
+        NodeState state,
+        Ed25519PublicKey identityKey,
+        WireGuardPublicKey wgPublicKey,
+        List<Endpoint> endpoints,
+        List<IpPrefix> addresses,
+        List<IpPrefix> allowedIps,
+        Instant keyIssuedAt,
+        Instant issuedAt) {
+
+    public NodeRecord {
+        MeshName.require(mesh);
+        NodeName.require(node);
+        Fields.atLeast(epoch, 1, "epoch");
+        Fields.present(state, "state");
+        Fields.present(identityKey, "identityKey");
+        Fields.present(wgPublicKey, "wgPublicKey");
+        endpoints = Fields.list(endpoints, "endpoints");
+        addresses = Fields.list(addresses, "addresses");
+        allowedIps = Fields.list(allowedIps, "allowedIps");
+        Fields.present(keyIssuedAt, "keyIssuedAt");
+        Fields.present(issuedAt, "issuedAt");
+    }
+
+    @JsonIgnore
+    public boolean isActive() {
+        return state == NodeState.ACTIVE;
+    }
+}

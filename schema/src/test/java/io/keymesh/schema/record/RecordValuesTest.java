@@ -1,0 +1,104 @@
+package io.keymesh.schema.record;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keymesh.schema.json.Json;
+import io.keymesh.schema.json.MalformedValueException;
+import io.keymesh.testing.Samples;
+import java.math.BigInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class RecordValuesTest {
+
+    @ParameterizedTest
+    @CsvSource({
+        "2001:db8:0:0:0:0:0:1, 2001:db8::1",
+        "2001:0db8:0000:0001:0000:0000:0000:0001, 2001:db8:0:1::1",
+        "2001:db8:0:0:1:0:0:1, 2001:db8::1:0:0:1",
+        "0:0:0:0:0:0:0:0, ::",
+        "2001:db8:1:1:1:1:1:0, 2001:db8:1:1:1:1:1:0",
+        "198.51.100.001, ",
+        "203.0.113.9, 203.0.113.9"})
+    void addressesFormatCanonically(String input, String expected) {
+        if (expected == null) {
+            assertThrows(IllegalArgumentException.class, () -> IpAddresses.parse(input));
+        } else {
+            assertEquals(expected, IpAddresses.format(IpAddresses.parse(input)));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"localhost", "example.com", "1.2.3", "::ffff:192.0.2.1", "fe80::1%eth0", "", "256.1.1.1"})
+    void namesAndOddFormsAreNotAddresses(String text) {
+        assertThrows(IllegalArgumentException.class, () -> IpAddresses.parse(text));
+    }
+
+    @Test
+    void prefixesRequireZeroHostBitsAndCanAllocate() {
+        IpPrefix net = IpPrefix.parse("198.18.0.0/15");
+        assertTrue(net.contains(IpAddresses.parse("198.19.255.255")));
+        assertFalse(net.contains(IpAddresses.parse("198.20.0.0")));
+        assertEquals("198.18.1.0", IpAddresses.format(net.addressAt(BigInteger.valueOf(256))));
+        assertThrows(IllegalArgumentException.class, () -> net.addressAt(BigInteger.ONE.shiftLeft(17)));
+        assertThrows(IllegalArgumentException.class, () -> IpPrefix.parse("198.18.0.1/15"));
+        assertThrows(IllegalArgumentException.class, () -> IpPrefix.parse("198.18.0.0/33"));
+        assertEquals("2001:db8::/32", IpPrefix.parse("2001:db8:0::/32").toString());
+    }
+
+    @Test
+    void endpointsAcceptIpLiteralsOnly() {
+        assertEquals("[2001:db8::7]:51820", Endpoint.parse("[2001:db8:0::7]:51820").toString());
+        assertEquals("192.0.2.7:51820", Endpoint.parse("192.0.2.7:51820").toString());
+        assertThrows(IllegalArgumentException.class, () -> Endpoint.parse("host.example:51820"));
+        assertThrows(IllegalArgumentException.class, () -> Endpoint.parse("2001:db8::7:51820"));
+        assertThrows(IllegalArgumentException.class, () -> Endpoint.parse("192.0.2.7:0"));
+        assertThrows(IllegalArgumentException.class, () -> Endpoint.parse("192.0.2.7"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "node-1", "0", "a-b-c"})
+    void validNodeNames(String name) {
+        assertTrue(NodeName.isValid(name));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "-a", "a-", "A", "a_b", "a.b", "a/b"})
+    void invalidNodeNames(String name) {
+        assertFalse(NodeName.isValid(name));
+    }
+
+    @Test
+    void aNodeNameLongerThan63IsRefused() {
+        assertTrue(NodeName.isValid("a".repeat(63)));
+        assertFalse(NodeName.isValid("a".repeat(64)));
+    }
+
+    @Test
+    void nodeRecordRoundTripsThroughJson() {
+        NodeRecord record = Samples.nodeRecord("node-a", 3, 7);
+        assertEquals(record, Json.parse(Json.toLine(Json.toTree(record)), NodeRecord.class));
+    }
+
+    @Test
+    void bindingReportsTheBrokenFieldInOneLine() {
+        String json = new String(Json.toLine(Json.toTree(Samples.nodeRecord("node-a", 1, 1))))
+                .replace("\"node\":\"node-a\"", "\"node\":\"Node_A\"");
+        MalformedValueException e = assertThrows(MalformedValueException.class, () -> Json.parse(json.getBytes(), NodeRecord.class));
+        assertTrue(e.getMessage().startsWith("not a valid NodeRecord: invalid node name 'Node_A'"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void aMissingFieldIsNamed() {
+        String json = new String(Json.toLine(Json.toTree(Samples.nodeRecord("node-a", 1, 1))))
+                .replaceAll("\"wgPublicKey\":\"[^\"]+\",", "");
+        MalformedValueException e = assertThrows(MalformedValueException.class, () -> Json.parse(json.getBytes(), NodeRecord.class));
+        assertEquals("not a valid NodeRecord: wgPublicKey is missing", e.getMessage());
+    }
+}

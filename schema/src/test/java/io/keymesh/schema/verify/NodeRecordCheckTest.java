@@ -1,0 +1,142 @@
+package io.keymesh.schema.verify;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.keymesh.schema.crypto.Ed25519PrivateKey;
+import io.keymesh.schema.crypto.JsonSignatures;
+import io.keymesh.schema.crypto.TrustedKeys;
+import io.keymesh.schema.json.Json;
+import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.testing.Samples;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NodeRecordCheckTest {
+    private final Ed25519PrivateKey authority = Ed25519PrivateKey.generate();
+    private final KeyLayout layout = KeyLayout.defaults();
+    private final NodeRecordCheck check = new NodeRecordCheck(layout, TrustedKeys.of(authority.publicKey()), Samples.MESH);
+    private final NodeRecord record = Samples.nodeRecord("node-a", 4, 10);
+    private final byte[] signed = AuthoritySignature.sign(record, authority);
+
+    @Test
+    void aSignedRecordAtItsOwnKeyVerifies() throws Exception {
+        Verified<NodeRecord> verified = check.verify(layout.node("node-a"), signed);
+        assertEquals(record, verified.value());
+        assertEquals(authority.publicKey().keyId(), verified.keyId());
+    }
+
+    @Test
+    void changingAnyFieldFailsVerification() {
+        ObjectNode tree = Json.parseObject(signed);
+        List<String> fields = new ArrayList<>();
+        tree.fieldNames().forEachRemaining(fields::add);
+        assertEquals(13, fields.size(), "every field of the record, keyId and signature: " + fields);
+        for (String field : fields) {
+            ObjectNode changed = tree.deepCopy();
+            changed.set(field, mutate(tree.get(field)));
+            byte[] value = Json.toLine(changed);
+            RejectedValueException e = assertThrows(RejectedValueException.class,
+                    () -> check.verify(layout.node("node-a"), value), "changed " + field);
+            RejectReason expected = field.equals("keyId") ? RejectReason.UNKNOWN_SIGNING_KEY : RejectReason.BAD_SIGNATURE;
+            assertEquals(expected, e.reason(), "changed " + field + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void anAddedFieldFailsUnlessTheAuthoritySignedIt() throws Exception {
+        ObjectNode tree = Json.parseObject(signed);
+        tree.put("injected", "x");
+        assertEquals(RejectReason.BAD_SIGNATURE, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), Json.toLine(tree))).reason());
+        // The same field signed by the authority (a newer schema) is accepted and still covered.
+        ObjectNode resigned = JsonSignatures.sign(tree, AuthoritySignature.SIGNATURE, authority);
+        assertEquals(record, check.verify(layout.node("node-a"), Json.toLine(resigned)).value());
+    }
+
+    @Test
+    void aRecordMovedToAnotherNodesKeyFailsThePathCheck() {
+        RejectedValueException e = assertThrows(RejectedValueException.class, () -> check.verify(layout.node("node-b"), signed));
+        assertEquals(RejectReason.WRONG_KEY_PATH, e.reason());
+        assertEquals("wrong-key-path: record for node node-a is stored at /keymesh/v1/nodes/node-b, not /keymesh/v1/nodes/node-a",
+                e.getMessage());
+    }
+
+    @Test
+    void aRecordUnderAnotherPrefixFailsThePathCheck() {
+        assertEquals(RejectReason.WRONG_KEY_PATH, assertThrows(RejectedValueException.class,
+                () -> check.verify("/other/v1/nodes/node-a", signed)).reason());
+    }
+
+    @Test
+    void aRecordSignedByAnUntrustedKeyIsRefused() {
+        byte[] forged = AuthoritySignature.sign(record, Ed25519PrivateKey.generate());
+        assertEquals(RejectReason.UNKNOWN_SIGNING_KEY, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), forged)).reason());
+    }
+
+    @Test
+    void aRecordOfAnotherMeshIsRefused() {
+        NodeRecordCheck otherMesh = new NodeRecordCheck(layout, TrustedKeys.of(authority.publicKey()), "other-mesh");
+        assertEquals(RejectReason.WRONG_MESH, assertThrows(RejectedValueException.class,
+                () -> otherMesh.verify(layout.node("node-a"), signed)).reason());
+    }
+
+    @Test
+    void malformedAndOversizedValuesAreRefused() {
+        assertEquals(RejectReason.MALFORMED, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), "{not json".getBytes(StandardCharsets.UTF_8))).reason());
+        assertEquals(RejectReason.MALFORMED, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), "{}".getBytes(StandardCharsets.UTF_8))).reason());
+        assertEquals(RejectReason.OVERSIZED, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), new byte[Json.MAX_VALUE_BYTES + 1])).reason());
+    }
+
+    @Test
+    void aValidlySignedButInvalidRecordIsMalformed() {
+        ObjectNode tree = Json.parseObject(signed);
+        tree.put("epoch", 0);
+        byte[] value = Json.toLine(JsonSignatures.sign(tree, AuthoritySignature.SIGNATURE, authority));
+        assertEquals(RejectReason.MALFORMED, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), value)).reason());
+    }
+
+    @Test
+    void severalTrustedKeysAllowRotatingTheAuthorityKey() throws Exception {
+        Ed25519PrivateKey next = Ed25519PrivateKey.generate();
+        NodeRecordCheck both = new NodeRecordCheck(layout, TrustedKeys.of(authority.publicKey(), next.publicKey()), Samples.MESH);
+        assertEquals(record, both.verify(layout.node("node-a"), signed).value());
+        assertEquals(next.publicKey().keyId(), both.verify(layout.node("node-a"), AuthoritySignature.sign(record, next)).keyId());
+    }
+
+    @Test
+    void contentIsTheSameForTheSameRecordAndDiffersOtherwise() throws Exception {
+        byte[] again = AuthoritySignature.sign(record, authority);
+        assertArrayEquals(check.verify(layout.node("node-a"), signed).content(), check.verify(layout.node("node-a"), again).content());
+    }
+
+    private static JsonNode mutate(JsonNode value) {
+        if (value.isTextual()) {
+            String text = value.textValue();
+            char last = text.charAt(text.length() - 1);
+            // Replace a character inside the text; base64 padding '=' is left alone so keys stay well-formed.
+            int at = last == '=' ? text.length() - 3 : text.length() - 1;
+            char replacement = text.charAt(at) == 'A' ? 'B' : 'A';
+            return TextNode.valueOf(text.substring(0, at) + replacement + text.substring(at + 1));
+        }
+        if (value.isIntegralNumber()) {
+            return Json.mapper().getNodeFactory().numberNode(value.longValue() + 1);
+        }
+        if (value.isArray()) {
+            return Json.mapper().getNodeFactory().arrayNode();
+        }
+        throw new AssertionError("no mutation for " + value);
+    }
+}
