@@ -22,6 +22,21 @@ final class Base64Key {
         if (raw.length != LENGTH) {
             throw new IllegalArgumentException(what + " must be 32 bytes, got " + raw.length);
         }
+        if (!encode(raw).equals(text.strip())) {
+            throw new IllegalArgumentException(what + " is not in canonical base64 (padding bits set)");
+        }
+        return raw;
+    }
+
+    /**
+     * Decodes base64 only in its canonical form: the decoder ignores set padding bits, so without
+     * this check several strings would stand for the same key or signature.
+     */
+    static byte[] decodeCanonical(String text) {
+        byte[] raw = Base64.getDecoder().decode(text);
+        if (!Base64.getEncoder().encodeToString(raw).equals(text)) {
+            throw new IllegalArgumentException("not canonical base64");
+        }
         return raw;
     }
 

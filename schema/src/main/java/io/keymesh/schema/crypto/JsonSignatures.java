@@ -33,7 +33,7 @@ public final class JsonSignatures {
         }
         byte[] signature;
         try {
-            signature = Base64.getDecoder().decode(value.textValue());
+            signature = Base64Key.decodeCanonical(value.textValue());
         } catch (IllegalArgumentException e) {
             return false;
         }

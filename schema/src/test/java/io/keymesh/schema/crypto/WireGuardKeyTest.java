@@ -60,6 +60,16 @@ class WireGuardKeyTest {
     }
 
     @Test
+    void aKeyWrittenWithPaddingBitsSetIsRefused() {
+        // 32 bytes in 43 base64 digits leave 2 spare bits in the last digit: 'A=' and 'B=' decode alike.
+        String canonical = Base64.getEncoder().encodeToString(new byte[32]);
+        String alias = canonical.substring(0, 42) + "B=";
+        assertEquals(32, Base64.getDecoder().decode(alias).length);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WireGuardPublicKey.parse(alias));
+        assertEquals("WireGuard public key is not in canonical base64 (padding bits set)", e.getMessage());
+    }
+
+    @Test
     void ourDerivationAgreesWithWgPubkey() throws Exception {
         Path wg = Path.of("/usr/bin/wg");
         if (!Files.isExecutable(wg)) {

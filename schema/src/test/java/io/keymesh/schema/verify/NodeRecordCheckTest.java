@@ -62,6 +62,20 @@ class NodeRecordCheckTest {
     }
 
     @Test
+    void aSignatureWithPaddingBitsSetIsRefused() {
+        ObjectNode tree = Json.parseObject(signed);
+        String signature = tree.get(AuthoritySignature.SIGNATURE).textValue();
+        // 64 bytes in 86 base64 digits leave 4 spare bits in the last digit; set one of them.
+        char last = signature.charAt(85);
+        String alias = signature.substring(0, 85) + (char) (last + 1) + "==";
+        assertEquals(java.util.Arrays.toString(java.util.Base64.getDecoder().decode(signature)),
+                java.util.Arrays.toString(java.util.Base64.getDecoder().decode(alias)), "same bytes, other text");
+        tree.put(AuthoritySignature.SIGNATURE, alias);
+        assertEquals(RejectReason.BAD_SIGNATURE, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), Json.toLine(tree))).reason());
+    }
+
+    @Test
     void aRecordMovedToAnotherNodesKeyFailsThePathCheck() {
         RejectedValueException e = assertThrows(RejectedValueException.class, () -> check.verify(layout.node("node-b"), signed));
         assertEquals(RejectReason.WRONG_KEY_PATH, e.reason());
@@ -125,9 +139,10 @@ class NodeRecordCheckTest {
     private static JsonNode mutate(JsonNode value) {
         if (value.isTextual()) {
             String text = value.textValue();
-            char last = text.charAt(text.length() - 1);
-            // Replace a character inside the text; base64 padding '=' is left alone so keys stay well-formed.
-            int at = last == '=' ? text.length() - 3 : text.length() - 1;
+            // Replace a character that carries data: in base64, the one before the last data character
+            // (the last one may carry padding bits only partly).
+            int padding = text.indexOf('=');
+            int at = padding > 0 ? padding - 2 : text.length() - 1;
             char replacement = text.charAt(at) == 'A' ? 'B' : 'A';
             return TextNode.valueOf(text.substring(0, at) + replacement + text.substring(at + 1));
         }

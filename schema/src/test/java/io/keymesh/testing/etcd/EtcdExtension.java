@@ -2,6 +2,7 @@ package io.keymesh.testing.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.options.CompactOption;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -99,7 +100,12 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback 
 
     /** A new client on all members; the caller closes it. */
     public Client newClient() {
-        return Client.builder().endpoints(requireStarted(cluster).clientEndpoints().toArray(java.net.URI[]::new)).build();
+        return clientBuilder().build();
+    }
+
+    /** A client builder aimed at all members, for options such as sharing a Vert.x instance. */
+    public ClientBuilder clientBuilder() {
+        return Client.builder().endpoints(requireStarted(cluster).clientEndpoints().toArray(java.net.URI[]::new));
     }
 
     /** A key prefix no other test, class or run uses, such as {@code /keymesh-test/1a2b3c4d/join}. */

@@ -63,10 +63,14 @@ public final class LocalEtcdCluster implements EtcdCluster {
 
     /** Starts {@code size} members and waits until every one reports healthy. */
     public static LocalEtcdCluster start(int size) {
+        return start(size, System.getenv());
+    }
+
+    static LocalEtcdCluster start(int size, java.util.Map<String, String> env) {
         if (size < 1) {
             throw new IllegalArgumentException("an etcd cluster needs at least one member");
         }
-        Path binary = findBinary().orElseThrow(() -> new EtcdUnavailableException(
+        Path binary = findBinary(env).orElseThrow(() -> new EtcdUnavailableException(
                 "no etcd binary found (looked at $KEYMESH_ETCD_BIN, $PATH and /usr/bin/etcd): install the Debian "
                         + "package etcd-server (ops/setup.sh does), or point the tests at a running etcd with ETCD_ENDPOINTS"));
         reapOrphans();
@@ -90,12 +94,12 @@ public final class LocalEtcdCluster implements EtcdCluster {
         throw last;
     }
 
-    static Optional<Path> findBinary() {
-        String configured = System.getenv("KEYMESH_ETCD_BIN");
+    static Optional<Path> findBinary(java.util.Map<String, String> env) {
+        String configured = env.get("KEYMESH_ETCD_BIN");
         if (configured != null && !configured.isBlank()) {
             return Optional.of(Path.of(configured)).filter(Files::isExecutable);
         }
-        String path = System.getenv().getOrDefault("PATH", "");
+        String path = env.getOrDefault("PATH", "");
         return Stream.concat(Stream.of(path.split(":")).filter(s -> !s.isEmpty()).map(dir -> Path.of(dir, "etcd")),
                         Stream.of(Path.of("/usr/bin/etcd")))
                 .filter(Files::isExecutable)
@@ -279,6 +283,16 @@ public final class LocalEtcdCluster implements EtcdCluster {
     @Override
     public boolean isRunning(int index) {
         return members.get(index).running().isPresent();
+    }
+
+    /** The temp directory holding every member's data and log; gone after {@link #close()}. */
+    public Path dataRoot() {
+        return root;
+    }
+
+    /** Process ids of the members started so far, including ones that have since exited. */
+    public List<Long> memberPids() {
+        return members.stream().map(m -> m.process()[0]).filter(java.util.Objects::nonNull).map(Process::pid).toList();
     }
 
     @Override
