@@ -49,46 +49,6 @@ final class DockerEtcd implements EtcdCluster {
     }
 
     @Override
-    public boolean supportsMemberFaults() {
-        return false;
-    }
-
-    @Override
-    public void stopMember(int index) {
-        throw unsupported();
-    }
-
-    @Override
-    public void killMember(int index) {
-        throw unsupported();
-    }
-
-    @Override
-    public void startMember(int index) {
-        throw unsupported();
-    }
-
-    @Override
-    public void pauseMember(int index) {
-        throw unsupported();
-    }
-
-    @Override
-    public void resumeMember(int index) {
-        throw unsupported();
-    }
-
-    @Override
-    public boolean isRunning(int index) {
-        return true;
-    }
-
-    private static UnsupportedOperationException unsupported() {
-        return new UnsupportedOperationException(
-                "member faults need the local etcd binary: set KEYMESH_TEST_ETCD=binary");
-    }
-
-    @Override
     public void close() {
         cluster.close();
     }

@@ -17,23 +17,44 @@ public interface EtcdCluster extends AutoCloseable {
     /** How this cluster was obtained, for test logs ("local etcd binary, 3 members", ...). */
     String description();
 
-    boolean supportsMemberFaults();
+    /** Only clusters whose member processes the fixture owns offer the faults below. */
+    default boolean supportsMemberFaults() {
+        return false;
+    }
 
     /** SIGTERM, then wait for the member to exit. */
-    void stopMember(int index);
+    default void stopMember(int index) {
+        throw noMemberFaults();
+    }
 
     /** SIGKILL: the member gets no chance to clean up. */
-    void killMember(int index);
+    default void killMember(int index) {
+        throw noMemberFaults();
+    }
 
     /** Starts a stopped or killed member again on its old data directory and ports, and waits until it is healthy. */
-    void startMember(int index);
+    default void startMember(int index) {
+        throw noMemberFaults();
+    }
 
-    /** SIGSTOP / SIGCONT: the member freezes with its sockets open, like a paused VM. */
-    void pauseMember(int index);
+    /** SIGSTOP: the member freezes with its sockets open, like a paused VM. */
+    default void pauseMember(int index) {
+        throw noMemberFaults();
+    }
 
-    void resumeMember(int index);
+    /** SIGCONT after {@link #pauseMember}. */
+    default void resumeMember(int index) {
+        throw noMemberFaults();
+    }
 
-    boolean isRunning(int index);
+    default boolean isRunning(int index) {
+        return true;
+    }
+
+    private UnsupportedOperationException noMemberFaults() {
+        return new UnsupportedOperationException(description()
+                + " offers no member faults: they need the local etcd binary (KEYMESH_TEST_ETCD=binary, ETCD_ENDPOINTS unset)");
+    }
 
     @Override
     void close();
