@@ -97,11 +97,14 @@ class EtcdClusterIT {
 
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         WatchOption fromOld = WatchOption.builder().isPrefix(true).withRevision(before).build();
-        try (var watcher = etcd.client().getWatchClient().watch(bytes(prefix), fromOld,
+        var watcher = etcd.client().getWatchClient().watch(bytes(prefix), fromOld,
                 response -> failure.completeExceptionally(new AssertionError("got events from a compacted revision")),
-                failure::complete)) {
+                failure::complete);
+        try {
             Throwable error = failure.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
             assertInstanceOf(CompactedException.class, error, String.valueOf(error));
+        } finally {
+            watcher.close();
         }
     }
 
