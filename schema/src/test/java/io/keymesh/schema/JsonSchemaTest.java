@@ -18,7 +18,9 @@ import io.keymesh.schema.record.AuditEvent;
 import io.keymesh.schema.record.AuditEventType;
 import io.keymesh.schema.record.AuthorityKeyInfo;
 import io.keymesh.schema.record.EnrollmentKind;
+import io.keymesh.schema.record.EnrollmentOutcome;
 import io.keymesh.schema.record.EnrollmentRequest;
+import io.keymesh.schema.record.EnrollmentResult;
 import io.keymesh.schema.record.IpAddresses;
 import io.keymesh.schema.record.IpPrefix;
 import io.keymesh.schema.record.JoinToken;
@@ -51,17 +53,18 @@ class JsonSchemaTest {
             builder -> builder.schemaMappers(m -> m.mapPrefix(BASE, "classpath:io/keymesh/schema/json-schema/")));
 
     /** Each schema and the record type that reads the value. */
-    private static final Map<String, Class<?>> SCHEMAS = Map.of(
-            "node-record", io.keymesh.schema.record.NodeRecord.class,
-            "enrollment-request", EnrollmentRequest.class,
-            "join-token", JoinToken.class,
-            "operator-request", OperatorRequest.class,
-            "node-status", NodeStatus.class,
-            "audit-event", AuditEvent.class,
-            "mesh-config", MeshConfig.class,
-            "authority-key", AuthorityKeyInfo.class,
-            "revocation-tombstone", RevocationTombstone.class,
-            "address-claim", AddressClaim.class);
+    private static final Map<String, Class<?>> SCHEMAS = Map.ofEntries(
+            Map.entry("enrollment-result", EnrollmentResult.class),
+            Map.entry("node-record", io.keymesh.schema.record.NodeRecord.class),
+            Map.entry("enrollment-request", EnrollmentRequest.class),
+            Map.entry("join-token", JoinToken.class),
+            Map.entry("operator-request", OperatorRequest.class),
+            Map.entry("node-status", NodeStatus.class),
+            Map.entry("audit-event", AuditEvent.class),
+            Map.entry("mesh-config", MeshConfig.class),
+            Map.entry("authority-key", AuthorityKeyInfo.class),
+            Map.entry("revocation-tombstone", RevocationTombstone.class),
+            Map.entry("address-claim", AddressClaim.class));
 
     private static JsonSchema schema(String name) {
         return FACTORY.getSchema(SchemaLocation.of(BASE + name + ".schema.json"));
@@ -108,14 +111,14 @@ class JsonSchemaTest {
         Ed25519PrivateKey identity = Ed25519PrivateKey.generate();
         JoinTokenSecret token = JoinTokenSecret.generate();
         Instant now = Instant.now();
-        Map<String, byte[]> generated = Map.of(
+        Map<String, byte[]> generated = new java.util.HashMap<>(Map.of(
                 "node-record", AuthoritySignature.sign(Samples.nodeRecord("node-a", 1, 5), authority),
                 "enrollment-request", SignedEnrollment.sign(new EnrollmentRequest(Samples.MESH, "node-a", EnrollmentKind.JOIN,
                         identity.publicKey(), WireGuardPrivateKey.generate().publicKey(), List.of(), token.id(), 0, now),
                         identity, token.proofKey()),
                 "join-token", line(new JoinToken(token.id(), token.proofKey().publicKey(), null, 3, now.plusSeconds(3600), now)),
                 "operator-request", line(OperatorRequest.pending("r1", RequestAction.REVOKE, "node-a", null, now)
-                        .completed(RequestStatus.DONE, null, 99, now)),
+                        .completed(RequestStatus.DONE, null, now)),
                 "node-status", line(new NodeStatus("node-a", 1, "0.1.0", 42, 3, 2, now)),
                 "audit-event", line(new AuditEvent("20261121T043000Z-1", now, AuditEventType.ADMITTED, "node-a", 1, null, null)),
                 "mesh-config", AuthoritySignature.sign(new MeshConfig(Samples.MESH,
@@ -123,7 +126,9 @@ class JsonSchemaTest {
                 "authority-key", line(new AuthorityKeyInfo(authority.publicKey().keyId(), authority.publicKey(), true, now)),
                 "revocation-tombstone", AuthoritySignature.sign(
                         new RevocationTombstone("node-a", identity.publicKey(), 2, "revoked", now), authority),
-                "address-claim", line(AddressClaim.of(IpAddresses.parse("2001:db8:1::5"), "node-a")));
+                "address-claim", line(AddressClaim.of(IpAddresses.parse("2001:db8:1::5"), "node-a"))));
+        generated.put("enrollment-result",
+                line(new EnrollmentResult("node-a", "0".repeat(64), EnrollmentOutcome.ADMITTED, 1, null, null, now)));
         assertEquals(SCHEMAS.keySet(), generated.keySet());
         generated.forEach((name, value) -> assertEquals(Set.of(), validate(name, value), name + ": " + new String(value)));
     }

@@ -26,6 +26,7 @@ public final class KeyLayout {
         CONFIG("config", String::isEmpty),
         TOKEN("tokens/", Ids::isValid),
         ENROLL("enroll/", NodeName::isValid),
+        ENROLL_RESULT("enroll-results/", NodeName::isValid),
         NODE("nodes/", NodeName::isValid),
         IPAM("ipam/", KeyLayout::isCanonicalAddress),
         REVOKED("revoked/", name -> HEX64.matcher(name).matches()),
@@ -101,6 +102,10 @@ public final class KeyLayout {
 
     public String enroll(String node) {
         return key(Kind.ENROLL, node);
+    }
+
+    public String enrollResult(String node) {
+        return key(Kind.ENROLL_RESULT, node);
     }
 
     public String status(String node) {

@@ -5,10 +5,10 @@ import java.time.Instant;
 
 /**
  * An operator's request at {@code requests/<id>}, written by the CLI as pending; the leader
- * writes the outcome back into the same key (status, reason, the revision of its commit).
+ * writes the outcome back into the same key, in the transaction that carries the request out,
+ * so the key's mod revision after that is the revision of the request's commit.
  *
  * @param identityKey the new identity a reprovision authorizes; null for other actions
- * @param revision    etcd revision of the commit that carried out the request, once done
  */
 public record OperatorRequest(
         String id,
@@ -18,7 +18,6 @@ public record OperatorRequest(
         Instant createdAt,
         RequestStatus status,
         String reason,
-        Long revision,
         Instant updatedAt) {
 
     public OperatorRequest {
@@ -35,10 +34,10 @@ public record OperatorRequest(
 
     public static OperatorRequest pending(String id, RequestAction action, String node,
                                           Ed25519PublicKey identityKey, Instant now) {
-        return new OperatorRequest(id, action, node, identityKey, now, RequestStatus.PENDING, null, null, null);
+        return new OperatorRequest(id, action, node, identityKey, now, RequestStatus.PENDING, null, null);
     }
 
-    public OperatorRequest completed(RequestStatus outcome, String why, long commitRevision, Instant now) {
-        return new OperatorRequest(id, action, node, identityKey, createdAt, outcome, why, commitRevision, now);
+    public OperatorRequest completed(RequestStatus outcome, String why, Instant now) {
+        return new OperatorRequest(id, action, node, identityKey, createdAt, outcome, why, now);
     }
 }

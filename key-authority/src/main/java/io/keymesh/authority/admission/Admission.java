@@ -1,0 +1,149 @@
+package io.keymesh.authority.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keymesh.authority.state.MeshCache.PendingEnrollment;
+import io.keymesh.authority.state.MeshView;
+import io.keymesh.authority.state.Stored;
+import io.keymesh.schema.json.Json;
+import io.keymesh.schema.json.MalformedValueException;
+import io.keymesh.schema.record.AddressClaim;
+import io.keymesh.schema.record.EnrollmentKind;
+import io.keymesh.schema.record.EnrollmentRequest;
+import io.keymesh.schema.record.IpPrefix;
+import io.keymesh.schema.record.JoinToken;
+import io.keymesh.schema.record.NodeName;
+import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.NodeState;
+import io.keymesh.schema.verify.RejectReason;
+import io.keymesh.schema.verify.RejectedValueException;
+import io.keymesh.schema.verify.SignedEnrollment;
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Decides one enrollment against the mesh as the leader last saw it. Pure: no I/O, no clock of
+ * its own; the leader turns the decision into one guarded transaction.
+ */
+public final class Admission {
+    private final String mesh;
+    private final AddressPool pool;
+
+    public Admission(String mesh, AddressPool pool) {
+        this.mesh = mesh;
+        this.pool = pool;
+    }
+
+    public JoinDecision decide(PendingEnrollment pending, MeshView view, Instant now) {
+        if (pending.value().length > Json.MAX_VALUE_BYTES) {
+            return reject(Rejection.OVERSIZED, pending.value().length + " bytes, more than " + Json.MAX_VALUE_BYTES);
+        }
+        Optional<JoinDecision.Reject> badName = checkName(pending.value());
+        if (badName.isPresent()) {
+            return badName.get();
+        }
+        SignedEnrollment signed;
+        try {
+            signed = SignedEnrollment.verify(pending.value());
+        } catch (RejectedValueException e) {
+            return reject(e.reason() == RejectReason.BAD_SIGNATURE ? Rejection.BAD_SIGNATURE : Rejection.MALFORMED, e.getMessage());
+        }
+        EnrollmentRequest request = signed.request();
+        String node = pending.node();
+        if (!request.node().equals(node)) {
+            return reject(Rejection.WRONG_KEY_PATH, "request for node " + request.node() + " is stored under enroll/" + node);
+        }
+        if (!request.mesh().equals(mesh)) {
+            return reject(Rejection.WRONG_MESH, "request is for mesh " + request.mesh() + ", this authority serves " + mesh);
+        }
+        if (request.kind() != EnrollmentKind.JOIN) {
+            return reject(Rejection.UNSUPPORTED, "this authority version admits joins only; key rotation is not supported yet");
+        }
+        if (view.isTombstoned(request.identityKey())) {
+            return reject(Rejection.TOMBSTONED_IDENTITY, "identity " + request.identityKey().keyId() + " was revoked and can never enroll again");
+        }
+
+        Optional<Stored<NodeRecord>> existing = view.node(node);
+        NodeRecord current = existing.filter(Stored::isValid).map(Stored::value).orElse(null);
+        if (current != null && current.isActive()) {
+            if (!current.identityKey().equals(request.identityKey())) {
+                return reject(Rejection.NODE_NAME_TAKEN, "node " + node + " is held by another identity; reprovision it to replace it");
+            }
+            if (!current.wgPublicKey().equals(request.wgPublicKey())) {
+                return reject(Rejection.NODE_NAME_TAKEN, "node " + node + " is already admitted with another WireGuard key");
+            }
+            return new JoinDecision.AlreadyAdmitted(current);
+        }
+
+        Optional<JoinDecision.Reject> tokenProblem = checkToken(signed, request, view, now);
+        if (tokenProblem.isPresent()) {
+            return tokenProblem.get();
+        }
+        Stored<JoinToken> token = view.token(request.tokenId()).orElseThrow();
+
+        Optional<String> wgHolder = view.nodeWithWireGuardKey(request.wgPublicKey());
+        if (wgHolder.isPresent()) {
+            return reject(Rejection.DUPLICATE_KEY, "WireGuard key is already recorded for node " + wgHolder.get());
+        }
+        Optional<String> identityHolder = view.nodeWithIdentity(request.identityKey());
+        if (identityHolder.isPresent()) {
+            return reject(Rejection.DUPLICATE_KEY, "identity key is already recorded for node " + identityHolder.get());
+        }
+
+        Optional<List<InetAddress>> addresses = pool.propose(view::isAddressClaimed);
+        if (addresses.isEmpty()) {
+            return reject(Rejection.ADDRESS_POOL_EXHAUSTED, "no free overlay address left in " + pool.cidrs());
+        }
+        List<IpPrefix> overlay = addresses.get().stream().map(IpPrefix::host).toList();
+        // Epochs of a name never go back: a new identity after a revocation continues from the old epoch.
+        long epoch = current == null ? 1 : current.epoch() + 1;
+        NodeRecord record = new NodeRecord(mesh, node, epoch, NodeState.ACTIVE, request.identityKey(), request.wgPublicKey(),
+                request.endpoints(), overlay, overlay, now, now);
+        List<AddressClaim> claims = addresses.get().stream().map(a -> AddressClaim.of(a, node)).toList();
+        JoinToken t = token.value();
+        JoinToken tokenAfter = new JoinToken(t.id(), t.proofKey(), t.node(), t.usesLeft() - 1, t.expiresAt(), t.createdAt());
+        return new JoinDecision.Admit(record, claims, tokenAfter, existing.map(Stored::modRevision).orElse(0L), token.modRevision());
+    }
+
+    private static Optional<JoinDecision.Reject> checkName(byte[] value) {
+        try {
+            JsonNode name = Json.parseObject(value).get("node");
+            if (name == null || !name.isTextual() || !NodeName.isValid(name.textValue())) {
+                return Optional.of(reject(Rejection.INVALID_NAME,
+                        "node name must be a lower-case DNS label (1 to 63 of a-z, 0-9, '-')"));
+            }
+            return Optional.empty();
+        } catch (MalformedValueException e) {
+            return Optional.of(reject(Rejection.MALFORMED, e.getMessage()));
+        }
+    }
+
+    private static Optional<JoinDecision.Reject> checkToken(SignedEnrollment signed, EnrollmentRequest request,
+                                                            MeshView view, Instant now) {
+        Optional<Stored<JoinToken>> stored = view.token(request.tokenId());
+        if (stored.isEmpty() || !stored.get().isValid()) {
+            return Optional.of(reject(Rejection.UNKNOWN_TOKEN, "no join token " + request.tokenId()));
+        }
+        JoinToken token = stored.get().value();
+        // The proof first: without the secret, nothing more about the token is revealed.
+        if (!signed.tokenProofMatches(token.proofKey())) {
+            return Optional.of(reject(Rejection.BAD_TOKEN_PROOF, "the request does not prove join token " + token.id()));
+        }
+        if (!now.isBefore(token.expiresAt())) {
+            return Optional.of(reject(Rejection.EXPIRED_TOKEN, "join token " + token.id() + " expired at " + token.expiresAt()));
+        }
+        if (token.usesLeft() <= 0) {
+            return Optional.of(reject(Rejection.SPENT_TOKEN, "join token " + token.id() + " has no uses left"));
+        }
+        if (token.node() != null && !token.node().equals(request.node())) {
+            return Optional.of(reject(Rejection.TOKEN_BOUND_TO_OTHER_NODE,
+                    "join token " + token.id() + " is for node " + token.node() + ", not " + request.node()));
+        }
+        return Optional.empty();
+    }
+
+    private static JoinDecision.Reject reject(Rejection reason, String detail) {
+        return new JoinDecision.Reject(reason, detail.length() > 500 ? detail.substring(0, 500) : detail);
+    }
+}

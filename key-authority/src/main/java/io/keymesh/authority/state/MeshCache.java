@@ -1,0 +1,311 @@
+package io.keymesh.authority.state;
+
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.crypto.TrustedKeys;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import io.keymesh.schema.json.Json;
+import io.keymesh.schema.json.MalformedValueException;
+import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.layout.KeyLayout.Key;
+import io.keymesh.schema.record.EnrollmentResult;
+import io.keymesh.schema.record.JoinToken;
+import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.OperatorRequest;
+import io.keymesh.schema.record.RequestStatus;
+import io.keymesh.schema.record.RevocationTombstone;
+import io.keymesh.schema.verify.AuthoritySignature;
+import io.keymesh.schema.verify.NodeRecordCheck;
+import io.keymesh.schema.verify.RejectedValueException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The authority's copy of the mesh, fed in revision order by a snapshot-then-watch of the prefix
+ * (or by hand in tests). Readers may wait for a revision, which is how the leader makes sure its
+ * own last commit is visible before it decides the next request.
+ *
+ * <p>Node records and tombstones count only when they verify against the authority's own keys:
+ * a forged record is kept as an invalid entry (its key exists and guarded writes compare its
+ * revision) but never treated as an admitted node.
+ */
+public final class MeshCache implements MeshView {
+    /** An enrollment waiting in {@code enroll/<node>}: its raw bytes and their digest. */
+    public record PendingEnrollment(String node, byte[] value, String digest, long modRevision) {
+    }
+
+    private final KeyLayout layout;
+    private final TrustedKeys trusted;
+    private final NodeRecordCheck nodeCheck;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition advanced = lock.newCondition();
+    private long revision;
+
+    private final Map<String, Stored<NodeRecord>> nodes = new HashMap<>();
+    private final Map<String, Stored<JoinToken>> tokens = new HashMap<>();
+    private final Map<String, Stored<EnrollmentResult>> results = new HashMap<>();
+    private final Map<String, PendingEnrollment> enrollments = new TreeMap<>();
+    private final Map<String, Stored<OperatorRequest>> requests = new TreeMap<>();
+    private final Map<String, Long> ipam = new HashMap<>();
+    private final Set<String> tombstones = new HashSet<>();
+    private final Map<WireGuardPublicKey, String> byWireGuardKey = new HashMap<>();
+    private final Map<Ed25519PublicKey, String> byIdentity = new HashMap<>();
+
+    public MeshCache(KeyLayout layout, TrustedKeys trusted, String mesh) {
+        this.layout = layout;
+        this.trusted = trusted;
+        this.nodeCheck = new NodeRecordCheck(layout, trusted, mesh);
+    }
+
+    /** Replaces everything with a snapshot read at {@code snapshotRevision}. */
+    public void reset(List<Change> snapshot, long snapshotRevision) {
+        lock.lock();
+        try {
+            nodes.clear();
+            tokens.clear();
+            results.clear();
+            enrollments.clear();
+            requests.clear();
+            ipam.clear();
+            tombstones.clear();
+            byWireGuardKey.clear();
+            byIdentity.clear();
+            snapshot.forEach(this::applyLocked);
+            revision = snapshotRevision;
+            advanced.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One put or delete, from a snapshot or a watch. */
+    public record Change(String key, byte[] value, long modRevision) {
+        public static Change delete(String key, long revision) {
+            return new Change(key, null, revision);
+        }
+
+        boolean isDelete() {
+            return value == null;
+        }
+    }
+
+    /** Applies the changes of one watch response, all at or below {@code upTo}. */
+    public void apply(List<Change> changes, long upTo) {
+        lock.lock();
+        try {
+            changes.forEach(this::applyLocked);
+            revision = Math.max(revision, upTo);
+            advanced.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void applyLocked(Change change) {
+        Optional<Key> parsed = layout.parse(change.key());
+        if (parsed.isEmpty()) {
+            return;
+        }
+        String name = parsed.get().name();
+        switch (parsed.get().kind()) {
+            case NODE -> {
+                unindex(name);
+                if (change.isDelete()) {
+                    nodes.remove(name);
+                } else {
+                    Stored<NodeRecord> stored = verifyNode(change);
+                    nodes.put(name, stored);
+                    if (stored.isValid()) {
+                        byWireGuardKey.put(stored.value().wgPublicKey(), name);
+                        byIdentity.put(stored.value().identityKey(), name);
+                    }
+                }
+            }
+            case TOKEN -> put(tokens, name, change, JoinToken.class);
+            case ENROLL_RESULT -> put(results, name, change, EnrollmentResult.class);
+            case REQUEST -> put(requests, name, change, OperatorRequest.class);
+            case ENROLL -> {
+                if (change.isDelete()) {
+                    enrollments.remove(name);
+                } else {
+                    enrollments.put(name, new PendingEnrollment(name, change.value(), Digests.sha256Hex(change.value()),
+                            change.modRevision()));
+                }
+            }
+            case IPAM -> {
+                if (change.isDelete()) {
+                    ipam.remove(name);
+                } else {
+                    ipam.put(name, change.modRevision());
+                }
+            }
+            case REVOKED -> {
+                if (change.isDelete()) {
+                    tombstones.remove(name);
+                } else if (verifiesAs(change.value(), RevocationTombstone.class)) {
+                    tombstones.add(name);
+                }
+            }
+            default -> {
+                // config, keys, status, audit: not part of the authority's decisions
+            }
+        }
+    }
+
+    private Stored<NodeRecord> verifyNode(Change change) {
+        try {
+            return Stored.valid(nodeCheck.verify(change.key(), change.value()).value(), change.modRevision());
+        } catch (RejectedValueException e) {
+            return Stored.invalid(e.getMessage(), change.modRevision());
+        }
+    }
+
+    private boolean verifiesAs(byte[] value, Class<?> type) {
+        try {
+            AuthoritySignature.verify(value, type, trusted);
+            return true;
+        } catch (RejectedValueException e) {
+            return false;
+        }
+    }
+
+    private void unindex(String node) {
+        Stored<NodeRecord> old = nodes.get(node);
+        if (old != null && old.isValid()) {
+            byWireGuardKey.remove(old.value().wgPublicKey(), node);
+            byIdentity.remove(old.value().identityKey(), node);
+        }
+    }
+
+    private static <T> void put(Map<String, Stored<T>> map, String name, Change change, Class<T> type) {
+        if (change.isDelete()) {
+            map.remove(name);
+            return;
+        }
+        try {
+            map.put(name, Stored.valid(Json.parse(change.value(), type), change.modRevision()));
+        } catch (MalformedValueException e) {
+            map.put(name, Stored.invalid(e.getMessage(), change.modRevision()));
+        }
+    }
+
+    /** Waits until every change up to {@code target} has been applied. */
+    public boolean awaitRevision(long target, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (revision < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                advanced.await(left, TimeUnit.NANOSECONDS);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Enrollments whose current request has no answer yet, in node-name order. */
+    public List<PendingEnrollment> unansweredEnrollments() {
+        lock.lock();
+        try {
+            List<PendingEnrollment> pending = new ArrayList<>();
+            for (PendingEnrollment e : enrollments.values()) {
+                Stored<EnrollmentResult> result = results.get(e.node());
+                if (result == null || !result.isValid() || !result.value().requestDigest().equals(e.digest())) {
+                    pending.add(e);
+                }
+            }
+            return pending;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Operator requests still marked pending, in id order. */
+    public List<Stored<OperatorRequest>> pendingRequests() {
+        lock.lock();
+        try {
+            return requests.values().stream()
+                    .filter(r -> r.isValid() && r.value().status() == RequestStatus.PENDING)
+                    .toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long revision() {
+        lock.lock();
+        try {
+            return revision;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<Stored<NodeRecord>> node(String node) {
+        return read(() -> nodes.get(node));
+    }
+
+    @Override
+    public Optional<Stored<JoinToken>> token(String id) {
+        return read(() -> tokens.get(id));
+    }
+
+    @Override
+    public Optional<Stored<EnrollmentResult>> enrollResult(String node) {
+        return read(() -> results.get(node));
+    }
+
+    @Override
+    public Optional<String> nodeWithWireGuardKey(WireGuardPublicKey key) {
+        return read(() -> byWireGuardKey.get(key));
+    }
+
+    @Override
+    public Optional<String> nodeWithIdentity(Ed25519PublicKey key) {
+        return read(() -> byIdentity.get(key));
+    }
+
+    @Override
+    public boolean isTombstoned(Ed25519PublicKey identity) {
+        return read(() -> tombstones.contains(identity.fingerprint()) ? Boolean.TRUE : null).isPresent();
+    }
+
+    @Override
+    public boolean isAddressClaimed(String address) {
+        return read(() -> ipam.containsKey(address) ? Boolean.TRUE : null).isPresent();
+    }
+
+    /** Mod revision of {@code ipam/<address>}, 0 when absent. */
+    public long addressRevision(String address) {
+        return read(() -> ipam.get(address)).orElse(0L);
+    }
+
+    public int nodeCount() {
+        return read(() -> nodes.size()).orElse(0);
+    }
+
+    private <T> Optional<T> read(java.util.function.Supplier<T> reader) {
+        lock.lock();
+        try {
+            return Optional.ofNullable(reader.get());
+        } finally {
+            lock.unlock();
+        }
+    }
+}
