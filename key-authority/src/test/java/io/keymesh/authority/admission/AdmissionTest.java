@@ -1,0 +1,274 @@
+package io.keymesh.authority.admission;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.keymesh.authority.state.Digests;
+import io.keymesh.authority.state.MeshCache;
+import io.keymesh.authority.state.MeshCache.Change;
+import io.keymesh.authority.state.MeshCache.PendingEnrollment;
+import io.keymesh.schema.crypto.Ed25519PrivateKey;
+import io.keymesh.schema.crypto.JoinTokenSecret;
+import io.keymesh.schema.crypto.TrustedKeys;
+import io.keymesh.schema.crypto.WireGuardPrivateKey;
+import io.keymesh.schema.json.Json;
+import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.record.Endpoint;
+import io.keymesh.schema.record.EnrollmentKind;
+import io.keymesh.schema.record.EnrollmentRequest;
+import io.keymesh.schema.record.IpPrefix;
+import io.keymesh.schema.record.JoinToken;
+import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.RevocationTombstone;
+import io.keymesh.schema.verify.AuthoritySignature;
+import io.keymesh.schema.verify.SignedEnrollment;
+import io.keymesh.testing.Samples;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Every admission rule, decided against a cache fed by hand: no etcd. */
+class AdmissionTest {
+    private static final Instant NOW = Samples.NOW;
+    private final KeyLayout layout = KeyLayout.defaults();
+    private final Ed25519PrivateKey authority = Ed25519PrivateKey.generate();
+    private final MeshCache cache = new MeshCache(layout, TrustedKeys.of(authority.publicKey()), Samples.MESH);
+    private final Admission admission = new Admission(Samples.MESH, new AddressPool(List.of(IpPrefix.parse("198.18.0.0/24"))));
+    private final List<Change> state = new ArrayList<>();
+    private long revision = 1;
+
+    /** A host about to join: its keys and its join token. */
+    private final class Host {
+        final String node;
+        final Ed25519PrivateKey identity = Ed25519PrivateKey.generate();
+        WireGuardPrivateKey wg = WireGuardPrivateKey.generate();
+        JoinTokenSecret token = JoinTokenSecret.generate();
+
+        Host(String node) {
+            this.node = node;
+        }
+
+        EnrollmentRequest request() {
+            return new EnrollmentRequest(Samples.MESH, node, EnrollmentKind.JOIN, identity.publicKey(), wg.publicKey(),
+                    List.of(Endpoint.parse("192.0.2.9:51820")), token.id(), 0, NOW);
+        }
+
+        PendingEnrollment pending(byte[] value) {
+            return new PendingEnrollment(node, value, Digests.sha256Hex(value), revision);
+        }
+
+        PendingEnrollment signed() {
+            return pending(SignedEnrollment.sign(request(), identity, token.proofKey()));
+        }
+    }
+
+    private void put(String key, byte[] value) {
+        state.add(new Change(key, value, ++revision));
+        cache.reset(state, revision);
+    }
+
+    private void issueToken(JoinTokenSecret secret, String boundNode, int uses, Instant expires) {
+        JoinToken token = new JoinToken(secret.id(), secret.proofKey().publicKey(), boundNode, uses, expires, NOW.minusSeconds(60));
+        put(layout.token(secret.id()), Json.toLine(Json.toTree(token)));
+    }
+
+    private Host hostWithToken(String node) {
+        Host host = new Host(node);
+        issueToken(host.token, null, 1, NOW.plus(Duration.ofHours(1)));
+        return host;
+    }
+
+    private JoinDecision.Admit admitAndStore(Host host) {
+        JoinDecision.Admit admit = assertInstanceOf(JoinDecision.Admit.class, admission.decide(host.signed(), cache, NOW));
+        put(layout.node(host.node), AuthoritySignature.sign(admit.record(), authority));
+        admit.claims().forEach(c -> put(layout.key(KeyLayout.Kind.IPAM, c.address()), Json.toLine(Json.toTree(c))));
+        put(layout.token(admit.tokenAfter().id()), Json.toLine(Json.toTree(admit.tokenAfter())));
+        return admit;
+    }
+
+    private void assertRejected(Rejection expected, JoinDecision decision) {
+        JoinDecision.Reject reject = assertInstanceOf(JoinDecision.Reject.class, decision, String.valueOf(decision));
+        assertEquals(expected, reject.reason(), reject.detail());
+    }
+
+    @Test
+    void aValidJoinIsAdmittedAtEpochOneWithAnAddressAndUsesTheToken() {
+        Host host = hostWithToken("node-a");
+        JoinDecision.Admit admit = assertInstanceOf(JoinDecision.Admit.class, admission.decide(host.signed(), cache, NOW));
+        assertEquals(1, admit.record().epoch());
+        assertEquals(List.of(IpPrefix.parse("198.18.0.1/32")), admit.record().addresses());
+        assertEquals(admit.record().addresses(), admit.record().allowedIps());
+        assertEquals(host.wg.publicKey(), admit.record().wgPublicKey());
+        assertEquals(0, admit.tokenAfter().usesLeft());
+        assertEquals(0, admit.nodeRevision());
+    }
+
+    @Test
+    void theSameIdentityAndKeyAgainGetsItsRecordBackUnchanged() {
+        Host host = hostWithToken("node-a");
+        JoinDecision.Admit first = admitAndStore(host);
+        JoinDecision.AlreadyAdmitted again = assertInstanceOf(JoinDecision.AlreadyAdmitted.class,
+                admission.decide(host.signed(), cache, NOW.plusSeconds(5)));
+        assertEquals(first.record(), again.record());
+    }
+
+    @Test
+    void aBadSignatureIsRefused() {
+        Host host = hostWithToken("node-a");
+        byte[] value = new String(SignedEnrollment.sign(host.request(), host.identity, host.token.proofKey()), StandardCharsets.UTF_8)
+                .replace("192.0.2.9:51820", "192.0.2.66:51820").getBytes(StandardCharsets.UTF_8);
+        assertRejected(Rejection.BAD_SIGNATURE, admission.decide(host.pending(value), cache, NOW));
+    }
+
+    @Test
+    void malformedAndOversizedJsonAreRefused() {
+        Host host = hostWithToken("node-a");
+        assertRejected(Rejection.MALFORMED, admission.decide(host.pending("{\"node\":".getBytes(StandardCharsets.UTF_8)), cache, NOW));
+        assertRejected(Rejection.MALFORMED, admission.decide(host.pending("{\"node\":\"node-a\"}".getBytes(StandardCharsets.UTF_8)), cache, NOW));
+        assertRejected(Rejection.OVERSIZED, admission.decide(host.pending(new byte[Json.MAX_VALUE_BYTES + 1]), cache, NOW));
+    }
+
+    @Test
+    void anInvalidNameIsRefused() {
+        Host host = hostWithToken("node-a");
+        byte[] value = ("{\"node\":\"Node_A\",\"mesh\":\"" + Samples.MESH + "\"}").getBytes(StandardCharsets.UTF_8);
+        assertRejected(Rejection.INVALID_NAME, admission.decide(host.pending(value), cache, NOW));
+    }
+
+    @Test
+    void aRequestUnderAnotherNodesKeyIsRefused() {
+        Host host = hostWithToken("node-a");
+        PendingEnrollment signed = host.signed();
+        PendingEnrollment moved = new PendingEnrollment("node-b", signed.value(), signed.digest(), signed.modRevision());
+        assertRejected(Rejection.WRONG_KEY_PATH, admission.decide(moved, cache, NOW));
+    }
+
+    @Test
+    void unknownExpiredSpentBoundAndUnprovenTokensAreRefused() {
+        Host unknown = new Host("node-a");
+        assertRejected(Rejection.UNKNOWN_TOKEN, admission.decide(unknown.signed(), cache, NOW));
+
+        Host expired = new Host("node-b");
+        issueToken(expired.token, null, 1, NOW.minusSeconds(1));
+        assertRejected(Rejection.EXPIRED_TOKEN, admission.decide(expired.signed(), cache, NOW));
+
+        Host spent = new Host("node-c");
+        issueToken(spent.token, null, 0, NOW.plus(Duration.ofHours(1)));
+        assertRejected(Rejection.SPENT_TOKEN, admission.decide(spent.signed(), cache, NOW));
+
+        Host bound = new Host("node-d");
+        issueToken(bound.token, "node-z", 1, NOW.plus(Duration.ofHours(1)));
+        assertRejected(Rejection.TOKEN_BOUND_TO_OTHER_NODE, admission.decide(bound.signed(), cache, NOW));
+
+        // Right token id, wrong secret: the proof does not verify.
+        Host guesser = new Host("node-e");
+        JoinTokenSecret real = JoinTokenSecret.generate();
+        issueToken(real, null, 1, NOW.plus(Duration.ofHours(1)));
+        guesser.token = JoinTokenSecret.parse(real.id() + "." + JoinTokenSecret.generate().reveal().split("\\.")[1]);
+        assertRejected(Rejection.BAD_TOKEN_PROOF, admission.decide(guesser.signed(), cache, NOW));
+    }
+
+    @Test
+    void aTokenWithOneUseAdmitsOneNodeOnly() {
+        Host first = hostWithToken("node-a");
+        admitAndStore(first);
+        Host second = new Host("node-b");
+        second.token = first.token;
+        assertRejected(Rejection.SPENT_TOKEN, admission.decide(second.signed(), cache, NOW));
+    }
+
+    @Test
+    void duplicateWireGuardAndIdentityKeysAreRefused() {
+        Host first = hostWithToken("node-a");
+        admitAndStore(first);
+        Host sameWg = hostWithToken("node-b");
+        sameWg.wg = first.wg;
+        assertRejected(Rejection.DUPLICATE_KEY, admission.decide(sameWg.signed(), cache, NOW));
+
+        Host sameIdentity = hostWithToken("node-c");
+        byte[] value = SignedEnrollment.sign(new EnrollmentRequest(Samples.MESH, "node-c", EnrollmentKind.JOIN,
+                first.identity.publicKey(), sameIdentity.wg.publicKey(), List.of(), sameIdentity.token.id(), 0, NOW),
+                first.identity, sameIdentity.token.proofKey());
+        assertRejected(Rejection.DUPLICATE_KEY, admission.decide(sameIdentity.pending(value), cache, NOW));
+    }
+
+    @Test
+    void anotherIdentityForAnAdmittedNameIsRefused() {
+        admitAndStore(hostWithToken("node-a"));
+        assertRejected(Rejection.NODE_NAME_TAKEN, admission.decide(hostWithToken("node-a").signed(), cache, NOW));
+    }
+
+    @Test
+    void aTombstonedIdentityIsRefused() {
+        Host host = hostWithToken("node-a");
+        RevocationTombstone tombstone = new RevocationTombstone("node-a", host.identity.publicKey(), 2, "revoked", NOW);
+        put(layout.revoked(host.identity.publicKey().fingerprint()), AuthoritySignature.sign(tombstone, authority));
+        assertRejected(Rejection.TOMBSTONED_IDENTITY, admission.decide(host.signed(), cache, NOW));
+    }
+
+    @Test
+    void aForgedTombstoneDoesNotBlockAnIdentity() {
+        Host host = hostWithToken("node-a");
+        RevocationTombstone tombstone = new RevocationTombstone("node-a", host.identity.publicKey(), 2, "revoked", NOW);
+        put(layout.revoked(host.identity.publicKey().fingerprint()), AuthoritySignature.sign(tombstone, Ed25519PrivateKey.generate()));
+        assertInstanceOf(JoinDecision.Admit.class, admission.decide(host.signed(), cache, NOW));
+    }
+
+    @Test
+    void aNewIdentityAfterRevocationContinuesTheEpoch() {
+        Host old = hostWithToken("node-a");
+        JoinDecision.Admit admitted = admitAndStore(old);
+        RevokeDecision.Revoke revoke = assertInstanceOf(RevokeDecision.Revoke.class, RevokeDecision.decide("node-a", cache, NOW));
+        assertEquals(2, revoke.revoked().epoch());
+        assertEquals(List.of("198.18.0.1"), revoke.releasedAddresses());
+        put(layout.node("node-a"), AuthoritySignature.sign(revoke.revoked(), authority));
+        put(layout.revoked(old.identity.publicKey().fingerprint()), AuthoritySignature.sign(revoke.tombstone(), authority));
+        assertRejected(Rejection.TOMBSTONED_IDENTITY, admission.decide(old.signed(), cache, NOW));
+
+        JoinDecision.Admit again = assertInstanceOf(JoinDecision.Admit.class,
+                admission.decide(hostWithToken("node-a").signed(), cache, NOW));
+        assertEquals(3, again.record().epoch());
+        assertEquals(admitted.record().epoch() + 2, again.record().epoch());
+    }
+
+    @Test
+    void revokingAnUnknownOrRevokedNodeIsRefused() {
+        assertEquals(Rejection.UNKNOWN_NODE,
+                assertInstanceOf(RevokeDecision.Reject.class, RevokeDecision.decide("ghost", cache, NOW)).reason());
+        admitAndStore(hostWithToken("node-a"));
+        RevokeDecision.Revoke revoke = assertInstanceOf(RevokeDecision.Revoke.class, RevokeDecision.decide("node-a", cache, NOW));
+        put(layout.node("node-a"), AuthoritySignature.sign(revoke.revoked(), authority));
+        assertEquals(Rejection.ALREADY_REVOKED,
+                assertInstanceOf(RevokeDecision.Reject.class, RevokeDecision.decide("node-a", cache, NOW)).reason());
+    }
+
+    @Test
+    void aForgedRecordDoesNotCountAsAnAdmittedNode() {
+        NodeRecord forged = Samples.nodeRecord("node-a", 7, 3);
+        put(layout.node("node-a"), AuthoritySignature.sign(forged, Ed25519PrivateKey.generate()));
+        JoinDecision.Admit admit = assertInstanceOf(JoinDecision.Admit.class,
+                admission.decide(hostWithToken("node-a").signed(), cache, NOW));
+        assertEquals(1, admit.record().epoch());
+        assertEquals(revision - 1, admit.nodeRevision(), "the write compares the forged record's revision");
+    }
+
+    @Test
+    void aRotationRequestIsRefusedAsUnsupported() {
+        Host host = hostWithToken("node-a");
+        admitAndStore(host);
+        byte[] value = SignedEnrollment.sign(new EnrollmentRequest(Samples.MESH, "node-a", EnrollmentKind.ROTATE,
+                host.identity.publicKey(), WireGuardPrivateKey.generate().publicKey(), List.of(), null, 1, NOW), host.identity, null);
+        assertRejected(Rejection.UNSUPPORTED, admission.decide(host.pending(value), cache, NOW));
+    }
+
+    @Test
+    void aJoinForAnotherMeshIsRefused() {
+        Host host = hostWithToken("node-a");
+        byte[] value = SignedEnrollment.sign(new EnrollmentRequest("other-mesh", "node-a", EnrollmentKind.JOIN, host.identity.publicKey(),
+                host.wg.publicKey(), List.of(), host.token.id(), 0, NOW), host.identity, host.token.proofKey());
+        assertRejected(Rejection.WRONG_MESH, admission.decide(host.pending(value), cache, NOW));
+    }
+}
