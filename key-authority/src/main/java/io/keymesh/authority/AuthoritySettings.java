@@ -1,0 +1,58 @@
+package io.keymesh.authority;
+
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.record.IpPrefix;
+import io.keymesh.schema.record.MeshName;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything a key authority replica runs with, validated. Built from the YAML file and flags by
+ * {@link AuthorityMain}.
+ *
+ * @param signingKey      file with the active Ed25519 signing key (0600)
+ * @param extraTrustedKeys other authority public keys whose records stay valid (an authority key rotation)
+ * @param candidate       this replica's name in the election
+ * @param http            address of /healthz, /readyz and /metrics, or null for none
+ */
+public record AuthoritySettings(
+        List<URI> endpoints,
+        KeyLayout layout,
+        String mesh,
+        Path signingKey,
+        List<Ed25519PublicKey> extraTrustedKeys,
+        List<IpPrefix> overlayCidrs,
+        int listenPort,
+        int keepaliveSeconds,
+        Duration leaseTtl,
+        String candidate,
+        java.net.InetSocketAddress http) {
+
+    public AuthoritySettings {
+        if (endpoints == null || endpoints.isEmpty()) {
+            throw new IllegalArgumentException("no etcd endpoints: set --endpoints or 'endpoints' in the config file");
+        }
+        endpoints = List.copyOf(endpoints);
+        MeshName.require(mesh);
+        if (signingKey == null) {
+            throw new IllegalArgumentException("no signing key: set --signing-key or 'signingKey' (create one with 'keymesh keygen authority --out FILE')");
+        }
+        extraTrustedKeys = extraTrustedKeys == null ? List.of() : List.copyOf(extraTrustedKeys);
+        if (overlayCidrs == null || overlayCidrs.isEmpty()) {
+            throw new IllegalArgumentException("no overlay CIDR: set --overlay-cidr or 'overlayCidrs' (for example 198.18.0.0/16)");
+        }
+        overlayCidrs = List.copyOf(overlayCidrs);
+        if (listenPort < 1 || listenPort > 65535) {
+            throw new IllegalArgumentException("listenPort must be 1 to 65535, got " + listenPort);
+        }
+        if (leaseTtl.toSeconds() < 1 || leaseTtl.toSeconds() > 300) {
+            throw new IllegalArgumentException("leaseTtl must be 1 s to 300 s, got " + leaseTtl.toSeconds() + " s");
+        }
+        if (candidate == null || candidate.isBlank()) {
+            throw new IllegalArgumentException("candidate name is empty");
+        }
+    }
+}

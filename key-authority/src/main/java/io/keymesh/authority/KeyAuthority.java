@@ -1,0 +1,285 @@
+package io.keymesh.authority;
+
+import io.etcd.jetcd.Client;
+import io.keymesh.authority.LeaderTransactions.Plan;
+import io.keymesh.authority.admission.AddressPool;
+import io.keymesh.authority.admission.Admission;
+import io.keymesh.authority.admission.JoinDecision;
+import io.keymesh.authority.admission.RevokeDecision;
+import io.keymesh.authority.election.LeaderElection;
+import io.keymesh.authority.election.Leadership;
+import io.keymesh.authority.server.Metrics;
+import io.keymesh.authority.state.MeshCache;
+import io.keymesh.authority.state.MeshCache.Change;
+import io.keymesh.authority.state.MeshCache.PendingEnrollment;
+import io.keymesh.authority.state.Stored;
+import io.keymesh.authority.store.FencedWriter;
+import io.keymesh.authority.store.FencedWriter.Outcome;
+import io.keymesh.authority.store.PrefixWatch;
+import io.keymesh.schema.crypto.Ed25519PrivateKey;
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.crypto.TrustedKeys;
+import io.keymesh.schema.record.MeshConfig;
+import io.keymesh.schema.record.OperatorRequest;
+import io.keymesh.schema.record.RequestAction;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One key authority replica. Every replica keeps a warm copy of the mesh (snapshot-then-watch of
+ * the prefix) and campaigns; the leader answers every enrollment and operator request that has
+ * no answer yet, one at a time on one worker thread, each as one fenced transaction. Work left
+ * unanswered by a failed leader is simply still unanswered for the next one, and answering is
+ * idempotent: an answered request is recognised by its digest and never processed twice.
+ */
+public final class KeyAuthority implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyAuthority.class);
+    private static final int ATTEMPTS = 5;
+    private static final Duration OWN_WRITE_VISIBLE = Duration.ofSeconds(5);
+    private static final Duration CONFLICT_WAIT = Duration.ofSeconds(1);
+    private static final Duration RETRY_AFTER_ERROR = Duration.ofSeconds(1);
+
+    private final AuthoritySettings settings;
+    private final Clock clock;
+    private final Metrics metrics;
+    private final MeshCache cache;
+    private final Admission admission;
+    private final LeaderTransactions transactions;
+    private final FencedWriter writer;
+    private final PrefixWatch watch;
+    private final LeaderElection election;
+    private final MeshConfig config;
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "keymesh-authority-worker");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    /** How one fenced commit ended, from the pass's point of view. */
+    private enum Committed { YES, CONFLICT, STOP_PASS }
+    private volatile Leadership termStarted;
+
+    public KeyAuthority(Client client, AuthoritySettings settings, Ed25519PrivateKey signingKey, Clock clock, Metrics metrics) {
+        this.settings = settings;
+        this.clock = clock;
+        this.metrics = metrics;
+        List<Ed25519PublicKey> trusted = new ArrayList<>(settings.extraTrustedKeys());
+        trusted.add(signingKey.publicKey());
+        this.cache = new MeshCache(settings.layout(), TrustedKeys.of(trusted), settings.mesh());
+        this.admission = new Admission(settings.mesh(), new AddressPool(settings.overlayCidrs()));
+        this.transactions = new LeaderTransactions(settings.layout(), signingKey);
+        this.writer = new FencedWriter(client);
+        this.config = new MeshConfig(settings.mesh(), settings.overlayCidrs(), settings.listenPort(), settings.keepaliveSeconds(),
+                null, clock.instant());
+        this.watch = new PrefixWatch(client, settings.layout().root(), new PrefixWatch.Listener() {
+            @Override
+            public void snapshot(List<Change> all, long revision) {
+                cache.reset(all, revision);
+                schedule();
+            }
+
+            @Override
+            public void changes(List<Change> changes, long upTo) {
+                cache.apply(changes, upTo);
+                schedule();
+            }
+        });
+        this.election = new LeaderElection(client, settings.layout().election(), settings.candidate(), settings.leaseTtl(),
+                new LeaderElection.Listener() {
+                    @Override
+                    public void takeLeadership(Leadership leadership) {
+                        schedule();
+                    }
+
+                    @Override
+                    public void leadershipLost(String why) {
+                        termStarted = null;
+                    }
+                });
+        describeMetrics();
+    }
+
+    private void describeMetrics() {
+        metrics.describe("keymesh_authority_leader", "gauge", "1 while this replica leads, else 0");
+        metrics.gauge("keymesh_authority_leader", () -> isLeader() ? 1 : 0);
+        metrics.describe("keymesh_authority_synced", "gauge", "1 once the mesh snapshot is loaded and watched");
+        metrics.gauge("keymesh_authority_synced", () -> watch.isSynced() ? 1 : 0);
+        metrics.describe("keymesh_authority_nodes", "gauge", "node records in the mesh (any state)");
+        metrics.gauge("keymesh_authority_nodes", cache::nodeCount);
+        metrics.describe("keymesh_authority_requests_total", "counter", "requests answered, by kind, outcome and reason");
+        metrics.describe("keymesh_authority_txn_seconds", "histogram", "latency of the leader's fenced transactions");
+        metrics.describe("keymesh_authority_txn_conflicts_total", "counter", "fenced transactions retried after a concurrent change");
+        metrics.describe("keymesh_authority_fenced_total", "counter", "writes refused because this replica no longer leads");
+    }
+
+    public void start() {
+        watch.start();
+        election.start();
+    }
+
+    public boolean isLeader() {
+        return election.leadership().isPresent();
+    }
+
+    public boolean isReady() {
+        return watch.isSynced();
+    }
+
+    public MeshCache cache() {
+        return cache;
+    }
+
+    /** Coalesces: any number of calls while a pass is queued lead to one pass. */
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            worker.execute(() -> {
+                scheduled.set(false);
+                processAll();
+            });
+        }
+    }
+
+    private void processAll() {
+        Leadership leadership = election.leadership().orElse(null);
+        if (leadership == null || !watch.isSynced()) {
+            return;
+        }
+        try {
+            if (!leadership.equals(termStarted)) {
+                if (commit(leadership, transactions.forTermStart(config, clock.instant()), "term start") != Committed.YES) {
+                    return;
+                }
+                termStarted = leadership;
+            }
+            for (PendingEnrollment pending : cache.unansweredEnrollments()) {
+                if (!answerEnrollment(leadership, pending)) {
+                    return;
+                }
+            }
+            for (Stored<OperatorRequest> request : cache.pendingRequests()) {
+                if (!answerRequest(leadership, request)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("leader pass failed ({}); retrying in {} ms", e.getMessage(), RETRY_AFTER_ERROR.toMillis());
+            worker.schedule(this::schedule, RETRY_AFTER_ERROR.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Decides and commits one enrollment, re-deciding after a conflict; false when this pass must stop. */
+    private boolean answerEnrollment(Leadership leadership, PendingEnrollment pending) throws InterruptedException {
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            Instant now = clock.instant();
+            JoinDecision decision = admission.decide(pending, cache, now);
+            Committed committed = commit(leadership, transactions.forJoin(pending, decision, now), "enrollment of " + pending.node());
+            if (committed == Committed.YES) {
+                recordOutcome("join", decision);
+                return true;
+            }
+            if (committed == Committed.STOP_PASS) {
+                return false;
+            }
+            if (cache.unansweredEnrollments().stream().noneMatch(p -> p.digest().equals(pending.digest()))) {
+                return true; // the request changed or was answered meanwhile
+            }
+        }
+        LOG.warn("enrollment of {} still conflicts after {} attempts; will retry on the next change", pending.node(), ATTEMPTS);
+        return true;
+    }
+
+    private boolean answerRequest(Leadership leadership, Stored<OperatorRequest> request) throws InterruptedException {
+        OperatorRequest r = request.value();
+        Instant now = clock.instant();
+        Plan plan;
+        String outcome;
+        if (r.action() == RequestAction.REVOKE) {
+            RevokeDecision decision = RevokeDecision.decide(r.node(), cache, now);
+            plan = transactions.forRevoke(request, decision, now);
+            outcome = decision instanceof RevokeDecision.Revoke ? "done" : "rejected";
+            if (decision instanceof RevokeDecision.Reject reject) {
+                metrics.inc("keymesh_authority_requests_total", "kind", "revoke", "outcome", outcome, "reason", reject.reason().code());
+            }
+        } else {
+            plan = transactions.forUnsupported(request, r.action().name().toLowerCase() + " is not supported by this authority version", now);
+            outcome = "rejected";
+        }
+        Committed committed = commit(leadership, plan, r.action().name().toLowerCase() + " request " + r.id());
+        if (committed == Committed.YES && outcome.equals("done")) {
+            metrics.inc("keymesh_authority_requests_total", "kind", "revoke", "outcome", "done", "reason", "");
+        }
+        // After a conflict the request is decided again on the next pass, which the change schedules.
+        return committed != Committed.STOP_PASS;
+    }
+
+    private void recordOutcome(String kind, JoinDecision decision) {
+        if (decision instanceof JoinDecision.Reject reject) {
+            metrics.inc("keymesh_authority_requests_total", "kind", kind, "outcome", "rejected", "reason", reject.reason().code());
+            LOG.info("refused {}: {} ({})", kind, reject.reason().code(), reject.detail());
+        } else if (decision instanceof JoinDecision.Admit admit) {
+            metrics.inc("keymesh_authority_requests_total", "kind", kind, "outcome", "admitted", "reason", "");
+            LOG.info("admitted {} at epoch {} with {}", admit.record().node(), admit.record().epoch(), admit.record().addresses());
+        } else {
+            metrics.inc("keymesh_authority_requests_total", "kind", kind, "outcome", "unchanged", "reason", "");
+        }
+    }
+
+    /**
+     * Commits one plan under the fence. YES once committed and visible in the cache; CONFLICT
+     * after waiting for the cache to catch up with the change that got in the way; STOP_PASS when
+     * fenced out, or when etcd failed (a retry is scheduled).
+     */
+    private Committed commit(Leadership leadership, Plan plan, String what) throws InterruptedException {
+        long started = System.nanoTime();
+        Outcome outcome;
+        try {
+            outcome = writer.commit(leadership, plan.conditions(), plan.ops());
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("cannot write {} ({}); retrying in {} ms", what, e.getMessage(), RETRY_AFTER_ERROR.toMillis());
+            worker.schedule(this::schedule, RETRY_AFTER_ERROR.toMillis(), TimeUnit.MILLISECONDS);
+            return Committed.STOP_PASS;
+        } finally {
+            metrics.observe("keymesh_authority_txn_seconds", (System.nanoTime() - started) / 1e9);
+        }
+        if (outcome instanceof Outcome.Committed committed) {
+            if (!cache.awaitRevision(committed.revision(), OWN_WRITE_VISIBLE)) {
+                LOG.warn("own write at revision {} not seen by the watch within {} s", committed.revision(), OWN_WRITE_VISIBLE.toSeconds());
+            }
+            return Committed.YES;
+        }
+        if (outcome instanceof Outcome.Conflict conflict) {
+            metrics.inc("keymesh_authority_txn_conflicts_total");
+            cache.awaitRevision(conflict.revision(), CONFLICT_WAIT);
+            return Committed.CONFLICT;
+        }
+        metrics.inc("keymesh_authority_fenced_total");
+        LOG.warn("write of {} refused: this replica no longer leads", what);
+        election.fencedOut(leadership);
+        return Committed.STOP_PASS;
+    }
+
+    /** Resigns (a standby takes over at once) and stops. */
+    @Override
+    public void close() {
+        election.close();
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        watch.close();
+    }
+}
