@@ -135,7 +135,11 @@ public final class LeaderElection implements AutoCloseable {
         }
         current = null;
         listener.leadershipLost(why);
-        LOG.warn("{} stopped leading: {}", candidate, why);
+        if (closing.isDone()) {
+            LOG.info("{} stopped leading: {}", candidate, why);
+        } else {
+            LOG.warn("{} stopped leading: {}", candidate, why);
+        }
         if (closing.isDone()) {
             try {
                 client.getElectionClient().resign(key).get(RPC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

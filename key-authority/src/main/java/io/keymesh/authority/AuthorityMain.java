@@ -1,0 +1,121 @@
+package io.keymesh.authority;
+
+import io.etcd.jetcd.Client;
+import io.keymesh.authority.server.AuthorityHttp;
+import io.keymesh.authority.server.Metrics;
+import io.keymesh.schema.crypto.Ed25519PrivateKey;
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.keyfile.KeyFiles;
+import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.record.IpPrefix;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code keymesh-authority}: one key authority replica, run by systemd. */
+@Command(name = "keymesh-authority", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Runs one keymesh key authority replica: leader election on etcd, admission, signing, revocation.",
+        sortOptions = false)
+public final class AuthorityMain implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(AuthorityMain.class);
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (flags override it)")
+    Path config;
+
+    @Option(names = "--endpoints", paramLabel = "URL", split = ",", description = "etcd client URLs (default http://127.0.0.1:2379)")
+    List<String> endpoints;
+
+    @Option(names = "--prefix", description = "etcd key prefix (default " + KeyLayout.DEFAULT_PREFIX + ")")
+    String prefix;
+
+    @Option(names = "--mesh", description = "mesh name (default keymesh)")
+    String mesh;
+
+    @Option(names = "--signing-key", paramLabel = "FILE", description = "the active Ed25519 signing key (from 'keymesh keygen authority')")
+    Path signingKey;
+
+    @Option(names = "--trust-key", paramLabel = "BASE64", description = "another authority public key whose records stay valid (repeatable)")
+    List<String> trustKeys;
+
+    @Option(names = "--overlay-cidr", paramLabel = "CIDR", description = "overlay address range, one IPv4 and/or one IPv6 (repeatable)")
+    List<String> overlayCidrs;
+
+    @Option(names = "--listen-port", description = "WireGuard UDP port for the mesh (default 51820)")
+    Integer listenPort;
+
+    @Option(names = "--lease-ttl", paramLabel = "SECONDS", description = "leader lease TTL in seconds (default 5)")
+    Integer leaseTtlSeconds;
+
+    @Option(names = "--candidate", description = "this replica's name in the election (default host name and process id)")
+    String candidate;
+
+    @Option(names = "--http", paramLabel = "HOST:PORT", description = "address for /healthz, /readyz, /metrics (default 127.0.0.1:9470; 'off' for none)")
+    String http;
+
+    AuthoritySettings settings() throws java.net.UnknownHostException {
+        ConfigFile file = ConfigFile.load(config);
+        List<String> endpointValues = first(endpoints, file.endpoints(), List.<String>of("http://127.0.0.1:2379"));
+        List<Ed25519PublicKey> trusted = new ArrayList<>();
+        for (String key : first(trustKeys, file.trustedKeys(), List.<String>of())) {
+            trusted.add(Ed25519PublicKey.parse(key));
+        }
+        String httpValue = first(http, file.http(), "127.0.0.1:9470");
+        String signing = signingKey != null ? signingKey.toString() : file.signingKey();
+        return new AuthoritySettings(
+                Addresses.endpoints(endpointValues),
+                new KeyLayout(first(prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX)),
+                first(mesh, file.mesh(), "keymesh"),
+                signing == null ? null : Path.of(signing),
+                trusted,
+                first(overlayCidrs, file.overlayCidrs(), List.<String>of()).stream().map(IpPrefix::parse).toList(),
+                first(listenPort, file.listenPort(), 51820),
+                first(null, file.keepaliveSeconds(), 25),
+                Duration.ofSeconds(first(leaseTtlSeconds, file.leaseTtlSeconds(), 5)),
+                first(candidate, file.candidate(), InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid()),
+                "off".equals(httpValue) ? null : Addresses.listen(httpValue));
+    }
+
+    static <T> T first(T flag, T file, T fallback) {
+        return flag != null ? flag : file != null ? file : fallback;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        AuthoritySettings settings = settings();
+        Ed25519PrivateKey key = Ed25519PrivateKey.parse(KeyFiles.readSecret(settings.signingKey()));
+        Metrics metrics = new Metrics();
+        Client client = Client.builder().endpoints(settings.endpoints().toArray(URI[]::new)).build();
+        KeyAuthority authority = new KeyAuthority(client, settings, key, Clock.systemUTC(), metrics);
+        AuthorityHttp server = settings.http() == null ? null : new AuthorityHttp(settings.http(), authority::isReady, metrics);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("stopping: resigning leadership so a standby takes over");
+            authority.close();
+            if (server != null) {
+                server.close();
+            }
+            client.close();
+            stopped.countDown();
+        }, "keymesh-shutdown"));
+        LOG.info("keymesh-authority {} starting: candidate {}, mesh {}, prefix {}, etcd {}, signing key {}{}",
+                Version.current(), settings.candidate(), settings.mesh(), settings.layout().prefix(), settings.endpoints(),
+                key.publicKey().keyId(), server == null ? "" : ", http " + server.address());
+        authority.start();
+        stopped.await();
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(Cli.run(new AuthorityMain(), args));
+    }
+}

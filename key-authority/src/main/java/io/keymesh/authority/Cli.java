@@ -1,0 +1,47 @@
+package io.keymesh.authority;
+
+import io.keymesh.schema.keyfile.KeyFileException;
+import picocli.CommandLine;
+
+/**
+ * Runs a picocli command the way keymesh's programs report errors: bad usage is one line plus a
+ * hint (exit 2); any failure is one line naming the problem (exit 1); never a stack trace
+ * unless KEYMESH_DEBUG is set.
+ */
+public final class Cli {
+    private Cli() {
+    }
+
+    public static int run(Object command, String... args) {
+        CommandLine cli = new CommandLine(command);
+        String name = cli.getCommandName();
+        cli.setParameterExceptionHandler((e, argv) -> {
+            e.getCommandLine().getErr().println(name + ": " + e.getMessage());
+            e.getCommandLine().getErr().println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (System.getenv("KEYMESH_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            commandLine.getErr().println(name + ": " + message(e));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    static String message(Throwable e) {
+        if (e instanceof IllegalArgumentException || e instanceof KeyFileException || e instanceof IllegalStateException) {
+            return e.getMessage();
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        if (root instanceof java.util.concurrent.TimeoutException) {
+            text = "etcd did not answer in time (is it running and reachable?)";
+        }
+        return text;
+    }
+}

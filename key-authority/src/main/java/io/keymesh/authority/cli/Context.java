@@ -1,0 +1,101 @@
+package io.keymesh.authority.cli;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import io.keymesh.authority.Addresses;
+import io.keymesh.authority.ConfigFile;
+import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.schema.crypto.Ed25519PrivateKey;
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.crypto.TrustedKeys;
+import io.keymesh.schema.keyfile.KeyFileException;
+import io.keymesh.schema.keyfile.KeyFiles;
+import io.keymesh.schema.layout.KeyLayout;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** What a CLI command works with: the resolved settings and a lazily opened etcd client. */
+final class Context implements AutoCloseable {
+    static final Duration RPC_TIMEOUT = Duration.ofSeconds(10);
+
+    final KeyLayout layout;
+    final String mesh;
+    private final List<URI> endpoints;
+    private final List<String> trustKeys;
+    private final ConfigFile file;
+    private Client client;
+
+    private Context(KeymeshCli root) {
+        this.file = ConfigFile.load(root.config);
+        this.layout = new KeyLayout(root.prefix != null ? root.prefix : file.prefix() != null ? file.prefix() : KeyLayout.DEFAULT_PREFIX);
+        this.mesh = file.mesh() != null ? file.mesh() : "keymesh";
+        this.endpoints = Addresses.endpoints(root.endpoints != null ? root.endpoints
+                : file.endpoints() != null ? file.endpoints() : List.of("http://127.0.0.1:2379"));
+        this.trustKeys = root.trustKeys != null ? root.trustKeys : List.of();
+    }
+
+    static Context of(CommandSpec spec) {
+        return new Context((KeymeshCli) spec.root().userObject());
+    }
+
+    Client client() {
+        if (client == null) {
+            client = Client.builder().endpoints(endpoints.toArray(URI[]::new)).build();
+        }
+        return client;
+    }
+
+    /** Keys from --trust-key, the config's trustedKeys, and the public half of its signing key if readable. */
+    TrustedKeys trusted() {
+        List<Ed25519PublicKey> keys = new ArrayList<>();
+        trustKeys.forEach(k -> keys.add(Ed25519PublicKey.parse(k)));
+        if (file.trustedKeys() != null) {
+            file.trustedKeys().forEach(k -> keys.add(Ed25519PublicKey.parse(k)));
+        }
+        if (file.signingKey() != null) {
+            try {
+                keys.add(Ed25519PrivateKey.parse(KeyFiles.readSecret(Path.of(file.signingKey()))).publicKey());
+            } catch (KeyFileException e) {
+                // not readable here (another user, another host): only the listed public keys count
+            }
+        }
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException("no trusted authority key: pass --trust-key BASE64, or --config with signingKey or trustedKeys");
+        }
+        return TrustedKeys.of(keys);
+    }
+
+    List<KeyValue> list(String directory) {
+        return await(client().getKVClient().get(EtcdBytes.key(directory), GetOption.builder().isPrefix(true).build())).getKvs();
+    }
+
+    <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get(RPC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("etcd at " + endpoints + " did not answer within " + RPC_TIMEOUT.toSeconds() + " s (is it running and reachable?)");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("etcd request failed: " + cause.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (client != null) {
+            client.close();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package io.keymesh.authority.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/** {@code /healthz} (the process serves), {@code /readyz} (mesh state loaded and watched), {@code /metrics}. */
+public final class AuthorityHttp implements AutoCloseable {
+    private final HttpServer server;
+
+    public AuthorityHttp(InetSocketAddress address, BooleanSupplier ready, Metrics metrics) throws IOException {
+        server = HttpServer.create(address, 16);
+        server.createContext("/healthz", exchange -> reply(exchange, 200, "ok\n", "text/plain"));
+        server.createContext("/readyz", exchange -> {
+            boolean isReady = ready.getAsBoolean();
+            reply(exchange, isReady ? 200 : 503, isReady ? "ready\n" : "not ready: mesh state not loaded yet\n", "text/plain");
+        });
+        server.createContext("/metrics", exchange -> reply(exchange, 200, metrics.render(), "text/plain; version=0.0.4"));
+        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "keymesh-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private static void reply(HttpExchange exchange, int status, String body, String type) throws IOException {
+        try (exchange) {
+            if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", type);
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
