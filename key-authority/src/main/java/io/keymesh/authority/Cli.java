@@ -13,7 +13,13 @@ public final class Cli {
     }
 
     public static int run(Object command, String... args) {
+        return run(command, new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    public static int run(Object command, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(command);
+        cli.setOut(out);
+        cli.setErr(err);
         String name = cli.getCommandName();
         cli.setParameterExceptionHandler((e, argv) -> {
             e.getCommandLine().getErr().println(name + ": " + e.getMessage());
