@@ -30,6 +30,7 @@ import io.keymesh.schema.record.OperatorRequest;
 import io.keymesh.schema.record.RequestAction;
 import io.keymesh.schema.record.RequestStatus;
 import io.keymesh.schema.verify.NodeRecordCheck;
+import io.keymesh.testing.Joiner;
 import io.keymesh.testing.etcd.EtcdExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -17,6 +17,7 @@ import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.record.IpPrefix;
 import io.keymesh.schema.verify.AuthoritySignature;
 import io.keymesh.testing.Samples;
+import io.keymesh.testing.Joiner;
 import io.keymesh.testing.etcd.EtcdExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;

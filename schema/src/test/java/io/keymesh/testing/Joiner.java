@@ -1,8 +1,8 @@
-package io.keymesh.authority;
+package io.keymesh.testing;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
-import io.keymesh.authority.store.EtcdBytes;
+import io.etcd.jetcd.ByteSequence;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.JoinTokenSecret;
 import io.keymesh.schema.crypto.WireGuardPrivateKey;
@@ -21,60 +21,60 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Plays the node side of a join against etcd: issues tokens and writes signed enrollments. */
-final class Joiner {
+/** Plays the node side of a join against etcd: issues join tokens and writes signed enrollments. */
+public final class Joiner {
     private final Client client;
     private final KeyLayout layout;
     private final String mesh;
 
-    Joiner(Client client, KeyLayout layout, String mesh) {
+    public Joiner(Client client, KeyLayout layout, String mesh) {
         this.client = client;
         this.layout = layout;
         this.mesh = mesh;
     }
 
-    JoinTokenSecret issueToken(int uses, String boundNode) throws Exception {
+    public JoinTokenSecret issueToken(int uses, String boundNode) throws Exception {
         return issueToken(uses, boundNode, Duration.ofHours(1));
     }
 
     /** A token valid for {@code validFor} from now; a negative duration makes it already expired. */
-    JoinTokenSecret issueToken(int uses, String boundNode, Duration validFor) throws Exception {
+    public JoinTokenSecret issueToken(int uses, String boundNode, Duration validFor) throws Exception {
         JoinTokenSecret secret = JoinTokenSecret.generate();
         Instant now = Instant.now();
         JoinToken token = new JoinToken(secret.id(), secret.proofKey().publicKey(), boundNode, uses, now.plus(validFor), now.minusSeconds(3600));
-        client.getKVClient().put(EtcdBytes.key(layout.token(secret.id())), EtcdBytes.value(Json.toLine(Json.toTree(token))))
+        client.getKVClient().put(bytes(layout.token(secret.id())), ByteSequence.from(Json.toLine(Json.toTree(token))))
                 .get(10, TimeUnit.SECONDS);
         return secret;
     }
 
     /** A host's keys and the signed join request it would write. */
-    record Host(String node, Ed25519PrivateKey identity, WireGuardPrivateKey wg, byte[] request) {
+    public record Host(String node, Ed25519PrivateKey identity, WireGuardPrivateKey wg, byte[] request) {
     }
 
     /** A new host with fresh keys and its signed join request. */
-    Host host(String node, JoinTokenSecret token) {
+    public Host host(String node, JoinTokenSecret token) {
         return request(node, Ed25519PrivateKey.generate(), WireGuardPrivateKey.generate(), token);
     }
 
     /** A fresh join request (new timestamp, so a new digest) for the given keys. */
-    Host request(String node, Ed25519PrivateKey identity, WireGuardPrivateKey wg, JoinTokenSecret token) {
+    public Host request(String node, Ed25519PrivateKey identity, WireGuardPrivateKey wg, JoinTokenSecret token) {
         EnrollmentRequest request = new EnrollmentRequest(mesh, node, EnrollmentKind.JOIN, identity.publicKey(), wg.publicKey(),
                 List.of(Endpoint.parse("192.0.2.10:51820")), token.id(), 0, Instant.now().plusNanos(System.nanoTime() % 1000));
         return new Host(node, identity, wg, SignedEnrollment.sign(request, identity, token.proofKey()));
     }
 
-    CompletableFuture<?> write(String node, byte[] value) {
-        return client.getKVClient().put(EtcdBytes.key(layout.enroll(node)), EtcdBytes.value(value));
+    public CompletableFuture<?> write(String node, byte[] value) {
+        return client.getKVClient().put(bytes(layout.enroll(node)), ByteSequence.from(value));
     }
 
-    Optional<EnrollmentResult> result(String node) throws Exception {
-        List<KeyValue> kvs = client.getKVClient().get(EtcdBytes.key(layout.enrollResult(node))).get(10, TimeUnit.SECONDS).getKvs();
+    public Optional<EnrollmentResult> result(String node) throws Exception {
+        List<KeyValue> kvs = client.getKVClient().get(bytes(layout.enrollResult(node))).get(10, TimeUnit.SECONDS).getKvs();
         return kvs.isEmpty() ? Optional.empty() : Optional.of(Json.parse(kvs.get(0).getValue().getBytes(), EnrollmentResult.class));
     }
 
     /** Waits for an answer to exactly this request. */
-    EnrollmentResult awaitResult(String node, byte[] request, Duration timeout) throws Exception {
-        String digest = io.keymesh.authority.state.Digests.sha256Hex(request);
+    public EnrollmentResult awaitResult(String node, byte[] request, Duration timeout) throws Exception {
+        String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(request));
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             Optional<EnrollmentResult> result = result(node);
@@ -84,5 +84,9 @@ final class Joiner {
             Thread.sleep(50);
         }
         throw new AssertionError("no answer for the enrollment of " + node + " within " + timeout);
+    }
+
+    private static ByteSequence bytes(String key) {
+        return ByteSequence.from(key, java.nio.charset.StandardCharsets.UTF_8);
     }
 }
