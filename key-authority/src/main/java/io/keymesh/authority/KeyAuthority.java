@@ -2,8 +2,10 @@ package io.keymesh.authority;
 
 import io.etcd.jetcd.Client;
 import io.keymesh.authority.LeaderTransactions.Plan;
+import io.keymesh.authority.LeaderTransactions.PlanBuilder;
 import io.keymesh.authority.admission.AddressPool;
 import io.keymesh.authority.admission.Admission;
+import io.keymesh.authority.admission.BatchView;
 import io.keymesh.authority.admission.JoinDecision;
 import io.keymesh.authority.admission.RevokeDecision;
 import io.keymesh.authority.election.LeaderElection;
@@ -37,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One key authority replica. Every replica keeps a warm copy of the mesh (snapshot-then-watch of
  * the prefix) and campaigns; the leader answers every enrollment and operator request that has
- * no answer yet, one at a time on one worker thread, each as one fenced transaction. Work left
+ * no answer yet, on one worker thread, in fenced transactions (pending joins in batches, so a
+ * burst costs one round trip per batch rather than per join). Work left
  * unanswered by a failed leader is simply still unanswered for the next one, and answering is
  * idempotent: an answered request is recognised by its digest and never processed twice.
  */
@@ -47,6 +50,10 @@ public final class KeyAuthority implements AutoCloseable {
     private static final Duration OWN_WRITE_VISIBLE = Duration.ofSeconds(5);
     private static final Duration CONFLICT_WAIT = Duration.ofSeconds(1);
     private static final Duration RETRY_AFTER_ERROR = Duration.ofSeconds(1);
+    /** etcd refuses transactions of more than 128 operations (--max-txn-ops); stay well below. */
+    private static final int MAX_BATCH_OPS = 100;
+    /** The most keys one answered join adds: record, two claims, token, result, audit. */
+    private static final int MAX_OPS_PER_JOIN = 6;
 
     private final AuthoritySettings settings;
     private final Clock clock;
@@ -161,8 +168,10 @@ public final class KeyAuthority implements AutoCloseable {
                 }
                 termStarted = leadership;
             }
-            for (PendingEnrollment pending : cache.unansweredEnrollments()) {
-                if (!answerEnrollment(leadership, pending)) {
+            List<PendingEnrollment> pending = cache.unansweredEnrollments();
+            for (int next = 0; next < pending.size(); ) {
+                next = answerBatch(leadership, pending, next);
+                if (next < 0) {
                     return;
                 }
             }
@@ -179,12 +188,49 @@ public final class KeyAuthority implements AutoCloseable {
         }
     }
 
+    /**
+     * Decides the enrollments from {@code from} on, as many as fit one transaction, each against
+     * the mesh with the batch's earlier decisions laid on top, and commits them together. After a
+     * conflict each is answered alone against fresh state. Returns where the next batch starts,
+     * or -1 when this pass must stop.
+     */
+    private int answerBatch(Leadership leadership, List<PendingEnrollment> pending, int from) throws InterruptedException {
+        Instant now = clock.instant();
+        BatchView view = new BatchView(cache);
+        PlanBuilder plan = new PlanBuilder();
+        List<JoinDecision> decisions = new ArrayList<>();
+        int end = from;
+        while (end < pending.size() && plan.size() + MAX_OPS_PER_JOIN <= MAX_BATCH_OPS) {
+            JoinDecision decision = admission.decide(pending.get(end), view, now);
+            view.add(decision);
+            transactions.addJoin(plan, pending.get(end), decision, now);
+            decisions.add(decision);
+            end++;
+        }
+        Committed committed = commit(leadership, plan.build(), decisions.size() + " enrollment(s)");
+        if (committed == Committed.YES) {
+            decisions.forEach(d -> recordOutcome("join", d));
+            return end;
+        }
+        if (committed == Committed.STOP_PASS) {
+            return -1;
+        }
+        for (int i = from; i < end; i++) {
+            if (!answerEnrollment(leadership, pending.get(i))) {
+                return -1;
+            }
+        }
+        return end;
+    }
+
     /** Decides and commits one enrollment, re-deciding after a conflict; false when this pass must stop. */
     private boolean answerEnrollment(Leadership leadership, PendingEnrollment pending) throws InterruptedException {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             Instant now = clock.instant();
             JoinDecision decision = admission.decide(pending, cache, now);
-            Committed committed = commit(leadership, transactions.forJoin(pending, decision, now), "enrollment of " + pending.node());
+            PlanBuilder plan = new PlanBuilder();
+            transactions.addJoin(plan, pending, decision, now);
+            Committed committed = commit(leadership, plan.build(), "enrollment of " + pending.node());
             if (committed == Committed.YES) {
                 recordOutcome("join", decision);
                 return true;

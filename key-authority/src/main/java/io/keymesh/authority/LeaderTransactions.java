@@ -28,9 +28,10 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns the leader's decisions into the conditions and operations of one etcd transaction each:
@@ -45,6 +46,38 @@ final class LeaderTransactions {
     record Plan(List<Cmp> conditions, List<Op> ops) {
     }
 
+    /**
+     * Collects a transaction's conditions and operations by key: the first condition on a key
+     * stays (a batch reads each key once), the last write to a key wins (etcd refuses two writes
+     * to one key in one transaction, and a batch updates its token once per admission).
+     */
+    static final class PlanBuilder {
+        private final Map<String, Cmp> conditions = new LinkedHashMap<>();
+        private final Map<String, Op> ops = new LinkedHashMap<>();
+
+        void condition(String key, Cmp cmp) {
+            conditions.putIfAbsent(key, cmp);
+        }
+
+        void put(String key, byte[] value) {
+            ops.remove(key);
+            ops.put(key, Op.put(EtcdBytes.key(key), EtcdBytes.value(value), PutOption.DEFAULT));
+        }
+
+        void delete(String key) {
+            ops.remove(key);
+            ops.put(key, Op.delete(EtcdBytes.key(key), DeleteOption.DEFAULT));
+        }
+
+        int size() {
+            return Math.max(conditions.size(), ops.size());
+        }
+
+        Plan build() {
+            return new Plan(List.copyOf(conditions.values()), List.copyOf(ops.values()));
+        }
+    }
+
     private final KeyLayout layout;
     private final Ed25519PrivateKey signingKey;
 
@@ -53,91 +86,88 @@ final class LeaderTransactions {
         this.signingKey = signingKey;
     }
 
-    Plan forJoin(PendingEnrollment pending, JoinDecision decision, Instant now) {
-        List<Cmp> conditions = new ArrayList<>();
-        List<Op> ops = new ArrayList<>();
+    /** Adds one answered enrollment to {@code plan}; a batch adds several to one plan. */
+    void addJoin(PlanBuilder plan, PendingEnrollment pending, JoinDecision decision, Instant now) {
         String node = pending.node();
-        conditions.add(modRevision(layout.enroll(node), pending.modRevision()));
+        plan.condition(layout.enroll(node), modRevision(layout.enroll(node), pending.modRevision()));
         if (decision instanceof JoinDecision.Admit admit) {
             NodeRecord record = admit.record();
-            conditions.add(modRevision(layout.node(node), admit.nodeRevision()));
-            conditions.add(modRevision(layout.token(admit.tokenAfter().id()), admit.tokenRevision()));
-            ops.add(put(layout.node(node), AuthoritySignature.sign(record, signingKey)));
+            String tokenKey = layout.token(admit.tokenAfter().id());
+            plan.condition(layout.node(node), modRevision(layout.node(node), admit.nodeRevision()));
+            plan.condition(tokenKey, modRevision(tokenKey, admit.tokenRevision()));
+            plan.put(layout.node(node), AuthoritySignature.sign(record, signingKey));
             for (var claim : admit.claims()) {
                 String key = layout.key(KeyLayout.Kind.IPAM, claim.address());
-                conditions.add(new Cmp(EtcdBytes.key(key), Cmp.Op.EQUAL, CmpTarget.version(0)));
-                ops.add(put(key, Json.toLine(Json.toTree(claim))));
+                plan.condition(key, new Cmp(EtcdBytes.key(key), Cmp.Op.EQUAL, CmpTarget.version(0)));
+                plan.put(key, Json.toLine(Json.toTree(claim)));
             }
-            ops.add(put(layout.token(admit.tokenAfter().id()), Json.toLine(Json.toTree(admit.tokenAfter()))));
-            ops.add(result(pending, EnrollmentOutcome.ADMITTED, record.epoch(), null, null, now));
-            ops.add(audit(AuditEventType.ADMITTED, node, record.epoch(), null,
-                    "admitted with overlay " + record.addresses() + " using token " + admit.tokenAfter().id(), now));
+            plan.put(tokenKey, Json.toLine(Json.toTree(admit.tokenAfter())));
+            result(plan, pending, EnrollmentOutcome.ADMITTED, record.epoch(), null, null, now);
+            audit(plan, AuditEventType.ADMITTED, node, record.epoch(), null,
+                    "admitted with overlay " + record.addresses() + " using token " + admit.tokenAfter().id(), now);
         } else if (decision instanceof JoinDecision.AlreadyAdmitted already) {
-            ops.add(result(pending, EnrollmentOutcome.ADMITTED, already.record().epoch(), null, null, now));
+            result(plan, pending, EnrollmentOutcome.ADMITTED, already.record().epoch(), null, null, now);
         } else if (decision instanceof JoinDecision.Reject reject) {
-            ops.add(result(pending, EnrollmentOutcome.REJECTED, 0, reject.reason().code(), reject.detail(), now));
-            ops.add(audit(AuditEventType.REJECTED, node, 0, reject.reason().code(), reject.detail(), now));
+            result(plan, pending, EnrollmentOutcome.REJECTED, 0, reject.reason().code(), reject.detail(), now);
+            audit(plan, AuditEventType.REJECTED, node, 0, reject.reason().code(), reject.detail(), now);
         }
-        return new Plan(conditions, ops);
     }
 
     Plan forRevoke(Stored<OperatorRequest> request, RevokeDecision decision, Instant now) {
         OperatorRequest r = request.value();
-        List<Cmp> conditions = new ArrayList<>();
-        List<Op> ops = new ArrayList<>();
-        conditions.add(modRevision(layout.request(r.id()), request.modRevision()));
+        PlanBuilder plan = new PlanBuilder();
+        plan.condition(layout.request(r.id()), modRevision(layout.request(r.id()), request.modRevision()));
         if (decision instanceof RevokeDecision.Revoke revoke) {
             NodeRecord record = revoke.revoked();
-            conditions.add(modRevision(layout.node(record.node()), revoke.nodeRevision()));
-            ops.add(put(layout.node(record.node()), AuthoritySignature.sign(record, signingKey)));
-            ops.add(put(layout.revoked(record.identityKey().fingerprint()), AuthoritySignature.sign(revoke.tombstone(), signingKey)));
+            plan.condition(layout.node(record.node()), modRevision(layout.node(record.node()), revoke.nodeRevision()));
+            plan.put(layout.node(record.node()), AuthoritySignature.sign(record, signingKey));
+            plan.put(layout.revoked(record.identityKey().fingerprint()), AuthoritySignature.sign(revoke.tombstone(), signingKey));
             for (String address : revoke.releasedAddresses()) {
-                ops.add(Op.delete(EtcdBytes.key(layout.ipam(IpAddresses.parse(address))), DeleteOption.DEFAULT));
+                plan.delete(layout.ipam(IpAddresses.parse(address)));
             }
-            ops.add(put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.DONE, null, now)))));
-            ops.add(audit(AuditEventType.REVOKED, record.node(), record.epoch(), null, "revoked by request " + r.id(), now));
+            plan.put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.DONE, null, now))));
+            audit(plan, AuditEventType.REVOKED, record.node(), record.epoch(), null, "revoked by request " + r.id(), now);
         } else if (decision instanceof RevokeDecision.Reject reject) {
             String why = reject.reason().code() + ": " + reject.detail();
-            ops.add(put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.REJECTED, why, now)))));
-            ops.add(audit(AuditEventType.REJECTED, r.node(), 0, reject.reason().code(), reject.detail(), now));
+            plan.put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.REJECTED, why, now))));
+            audit(plan, AuditEventType.REJECTED, r.node(), 0, reject.reason().code(), reject.detail(), now);
         }
-        return new Plan(conditions, ops);
+        return plan.build();
     }
 
     /** Requests this version does not carry out are answered at once, so nobody waits on them. */
     Plan forUnsupported(Stored<OperatorRequest> request, String why, Instant now) {
         OperatorRequest r = request.value();
-        return new Plan(List.of(modRevision(layout.request(r.id()), request.modRevision())),
-                List.of(put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.REJECTED, "unsupported: " + why, now)))),
-                        audit(AuditEventType.REJECTED, r.node(), 0, "unsupported", why, now)));
+        PlanBuilder plan = new PlanBuilder();
+        plan.condition(layout.request(r.id()), modRevision(layout.request(r.id()), request.modRevision()));
+        plan.put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.REJECTED, "unsupported: " + why, now))));
+        audit(plan, AuditEventType.REJECTED, r.node(), 0, "unsupported", why, now);
+        return plan.build();
     }
 
     /** The signed mesh settings and this authority's public key, written at the start of each term. */
     Plan forTermStart(MeshConfig config, Instant now) {
         AuthorityKeyInfo key = new AuthorityKeyInfo(signingKey.publicKey().keyId(), signingKey.publicKey(), true, now);
-        return new Plan(List.of(), List.of(
-                put(layout.config(), AuthoritySignature.sign(config, signingKey)),
-                put(layout.authorityKey(key.keyId()), Json.toLine(Json.toTree(key)))));
+        PlanBuilder plan = new PlanBuilder();
+        plan.put(layout.config(), AuthoritySignature.sign(config, signingKey));
+        plan.put(layout.authorityKey(key.keyId()), Json.toLine(Json.toTree(key)));
+        return plan.build();
     }
 
-    private Op result(PendingEnrollment pending, EnrollmentOutcome outcome, long epoch, String reason, String detail, Instant now) {
+    private void result(PlanBuilder plan, PendingEnrollment pending, EnrollmentOutcome outcome, long epoch, String reason,
+                        String detail, Instant now) {
         EnrollmentResult result = new EnrollmentResult(pending.node(), pending.digest(), outcome, epoch, reason, detail, now);
-        return put(layout.enrollResult(pending.node()), Json.toLine(Json.toTree(result)));
+        plan.put(layout.enrollResult(pending.node()), Json.toLine(Json.toTree(result)));
     }
 
-    private Op audit(AuditEventType type, String node, long epoch, String reason, String detail, Instant now) {
+    private void audit(PlanBuilder plan, AuditEventType type, String node, long epoch, String reason, String detail, Instant now) {
         byte[] suffix = new byte[4];
         RANDOM.nextBytes(suffix);
         String id = AUDIT_TIME.format(now) + "-" + HexFormat.of().formatHex(suffix);
-        AuditEvent event = new AuditEvent(id, now, type, node, epoch, reason, detail);
-        return put(layout.audit(id), Json.toLine(Json.toTree(event)));
+        plan.put(layout.audit(id), Json.toLine(Json.toTree(new AuditEvent(id, now, type, node, epoch, reason, detail))));
     }
 
     private static Cmp modRevision(String key, long revision) {
         return new Cmp(EtcdBytes.key(key), Cmp.Op.EQUAL, CmpTarget.modRevision(revision));
-    }
-
-    private static Op put(String key, byte[] value) {
-        return Op.put(EtcdBytes.key(key), EtcdBytes.value(value), PutOption.DEFAULT);
     }
 }

@@ -271,4 +271,31 @@ class AdmissionTest {
                 host.wg.publicKey(), List.of(), host.token.id(), 0, NOW), host.identity, host.token.proofKey());
         assertRejected(Rejection.WRONG_MESH, admission.decide(host.pending(value), cache, NOW));
     }
+
+    @Test
+    void joinsDecidedInOneBatchSeeEachOthersAddressesKeysAndTokenUses() {
+        JoinTokenSecret shared = JoinTokenSecret.generate();
+        issueToken(shared, null, 2, NOW.plus(Duration.ofHours(1)));
+        BatchView batch = new BatchView(cache);
+        List<Host> hosts = List.of(new Host("b1"), new Host("b2"), new Host("b3"));
+        hosts.forEach(h -> h.token = shared);
+        hosts.get(1).wg = WireGuardPrivateKey.generate();
+
+        JoinDecision.Admit first = assertInstanceOf(JoinDecision.Admit.class, admission.decide(hosts.get(0).signed(), batch, NOW));
+        batch.add(first);
+        JoinDecision.Admit second = assertInstanceOf(JoinDecision.Admit.class, admission.decide(hosts.get(1).signed(), batch, NOW));
+        batch.add(second);
+        assertEquals(List.of(IpPrefix.parse("198.18.0.1/32")), first.record().addresses());
+        assertEquals(List.of(IpPrefix.parse("198.18.0.2/32")), second.record().addresses());
+        assertEquals(1, first.tokenAfter().usesLeft());
+        assertEquals(0, second.tokenAfter().usesLeft());
+        assertEquals(first.tokenRevision(), second.tokenRevision(), "one transaction compares the token once");
+        assertRejected(Rejection.SPENT_TOKEN, admission.decide(hosts.get(2).signed(), batch, NOW));
+
+        Host sameKey = hostWithToken("b4");
+        sameKey.wg = hosts.get(0).wg;
+        assertRejected(Rejection.DUPLICATE_KEY, admission.decide(sameKey.signed(), batch, NOW));
+        // The cache itself is untouched until the batch commits.
+        assertEquals(false, cache.isAddressClaimed("198.18.0.1"));
+    }
 }
