@@ -65,11 +65,8 @@ public final class KeyAuthority implements AutoCloseable {
     private final PrefixWatch watch;
     private final LeaderElection election;
     private final MeshConfig config;
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "keymesh-authority-worker");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService worker =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-authority-worker"));
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     /** How one fenced commit ended, from the pass's point of view. */

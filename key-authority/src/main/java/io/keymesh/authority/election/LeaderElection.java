@@ -1,5 +1,6 @@
 package io.keymesh.authority.election;
 
+import io.keymesh.authority.DaemonThreads;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.election.LeaderKey;
@@ -60,8 +61,7 @@ public final class LeaderElection implements AutoCloseable {
         this.proposal = ByteSequence.from(candidate, StandardCharsets.UTF_8);
         this.ttl = ttl;
         this.listener = listener;
-        this.thread = new Thread(this::run, "keymesh-election");
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.named("keymesh-election").newThread(this::run);
     }
 
     public void start() {

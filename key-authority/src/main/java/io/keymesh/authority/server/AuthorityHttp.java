@@ -1,5 +1,6 @@
 package io.keymesh.authority.server;
 
+import io.keymesh.authority.DaemonThreads;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -21,11 +22,7 @@ public final class AuthorityHttp implements AutoCloseable {
             reply(exchange, isReady ? 200 : 503, isReady ? "ready\n" : "not ready: mesh state not loaded yet\n", "text/plain");
         });
         server.createContext("/metrics", exchange -> reply(exchange, 200, metrics.render(), "text/plain; version=0.0.4"));
-        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "keymesh-http");
-            t.setDaemon(true);
-            return t;
-        }));
+        server.setExecutor(Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-http")));
         server.start();
     }
 

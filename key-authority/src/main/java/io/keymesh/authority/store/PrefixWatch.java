@@ -1,5 +1,6 @@
 package io.keymesh.authority.store;
 
+import io.keymesh.authority.DaemonThreads;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -38,11 +39,8 @@ public final class PrefixWatch implements AutoCloseable {
     private final Client client;
     private final ByteSequence prefix;
     private final Listener listener;
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "keymesh-prefix-watch");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService thread =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-prefix-watch"));
     private volatile Watch.Watcher watcher;
     private volatile boolean synced;
     private volatile boolean closed;
