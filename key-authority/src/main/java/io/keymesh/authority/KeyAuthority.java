@@ -7,6 +7,7 @@ import io.keymesh.authority.admission.AddressPool;
 import io.keymesh.authority.admission.Admission;
 import io.keymesh.authority.admission.BatchView;
 import io.keymesh.authority.admission.JoinDecision;
+import io.keymesh.authority.admission.Rejection;
 import io.keymesh.authority.admission.RevokeDecision;
 import io.keymesh.authority.election.LeaderElection;
 import io.keymesh.authority.election.Leadership;
@@ -14,6 +15,7 @@ import io.keymesh.authority.server.Metrics;
 import io.keymesh.authority.state.MeshCache;
 import io.keymesh.authority.state.MeshCache.Change;
 import io.keymesh.authority.state.MeshCache.PendingEnrollment;
+import io.keymesh.authority.state.MeshView;
 import io.keymesh.authority.state.Stored;
 import io.keymesh.authority.store.FencedWriter;
 import io.keymesh.authority.store.FencedWriter.Outcome;
@@ -198,7 +200,7 @@ public final class KeyAuthority implements AutoCloseable {
         List<JoinDecision> decisions = new ArrayList<>();
         int end = from;
         while (end < pending.size() && plan.size() + MAX_OPS_PER_JOIN <= MAX_BATCH_OPS) {
-            JoinDecision decision = admission.decide(pending.get(end), view, now);
+            JoinDecision decision = decide(pending.get(end), view, now);
             view.add(decision);
             transactions.addJoin(plan, pending.get(end), decision, now);
             decisions.add(decision);
@@ -220,11 +222,24 @@ public final class KeyAuthority implements AutoCloseable {
         return end;
     }
 
+    /**
+     * Admission refuses bad input with a reason; should it ever throw instead (a bug), the request
+     * is answered as malformed rather than retried forever, which would block every request after it.
+     */
+    private JoinDecision decide(PendingEnrollment pending, MeshView view, Instant now) {
+        try {
+            return admission.decide(pending, view, now);
+        } catch (RuntimeException e) {
+            LOG.error("enrollment of {} could not be decided ({}); answering it as malformed", pending.node(), e.toString());
+            return new JoinDecision.Reject(Rejection.MALFORMED, "could not be processed: " + e.getClass().getSimpleName());
+        }
+    }
+
     /** Decides and commits one enrollment, re-deciding after a conflict; false when this pass must stop. */
     private boolean answerEnrollment(Leadership leadership, PendingEnrollment pending) throws InterruptedException {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             Instant now = clock.instant();
-            JoinDecision decision = admission.decide(pending, cache, now);
+            JoinDecision decision = decide(pending, cache, now);
             PlanBuilder plan = new PlanBuilder();
             transactions.addJoin(plan, pending, decision, now);
             Committed committed = commit(leadership, plan.build(), "enrollment of " + pending.node());

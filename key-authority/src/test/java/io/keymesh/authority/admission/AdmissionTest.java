@@ -132,6 +132,21 @@ class AdmissionTest {
     }
 
     @Test
+    void aKeyThatIsNoCurvePointOrAFractionIsRefusedAsMalformed() {
+        Host host = hostWithToken("node-a");
+        byte[] notAPoint = new byte[32];
+        java.util.Random random = new java.util.Random(11);
+        do {
+            random.nextBytes(notAPoint);
+        } while (org.bouncycastle.math.ec.rfc8032.Ed25519.validatePublicKeyFull(notAPoint, 0));
+        String json = new String(SignedEnrollment.sign(host.request(), host.identity, host.token.proofKey()), StandardCharsets.UTF_8);
+        String badPoint = json.replace(host.identity.publicKey().base64(), java.util.Base64.getEncoder().encodeToString(notAPoint));
+        assertRejected(Rejection.MALFORMED, admission.decide(host.pending(badPoint.getBytes(StandardCharsets.UTF_8)), cache, NOW));
+        String fraction = json.replace("\"baseEpoch\":0", "\"baseEpoch\":0.5");
+        assertRejected(Rejection.MALFORMED, admission.decide(host.pending(fraction.getBytes(StandardCharsets.UTF_8)), cache, NOW));
+    }
+
+    @Test
     void anInvalidNameIsRefused() {
         Host host = hostWithToken("node-a");
         byte[] value = ("{\"node\":\"Node_A\",\"mesh\":\"" + Samples.MESH + "\"}").getBytes(StandardCharsets.UTF_8);

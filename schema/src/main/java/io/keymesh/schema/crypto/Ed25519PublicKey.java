@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /**
  * An Ed25519 public key: an authority signing key, a node identity key, or a join-token proof key.
@@ -25,9 +26,13 @@ public final class Ed25519PublicKey {
         return fromBytes(Base64Key.decode(base64, "Ed25519 public key"));
     }
 
+    /** Accepts only the encoding of a valid curve point, so every key a record names can verify. */
     public static Ed25519PublicKey fromBytes(byte[] raw) {
         if (raw.length != Base64Key.LENGTH) {
             throw new IllegalArgumentException("Ed25519 public key must be 32 bytes, got " + raw.length);
+        }
+        if (!Ed25519.validatePublicKeyFull(raw, 0)) {
+            throw new IllegalArgumentException("Ed25519 public key is not a valid curve point");
         }
         return new Ed25519PublicKey(raw.clone());
     }
@@ -55,14 +60,19 @@ public final class Ed25519PublicKey {
         return fingerprint().substring(0, 16);
     }
 
+    /** True only for a valid signature; any malformed input is simply not one. */
     public boolean verify(byte[] message, byte[] signature) {
         if (signature.length != Ed25519PrivateKey.SIGNATURE_LENGTH) {
             return false;
         }
-        Ed25519Signer verifier = new Ed25519Signer();
-        verifier.init(false, new Ed25519PublicKeyParameters(raw, 0));
-        verifier.update(message, 0, message.length);
-        return verifier.verifySignature(signature);
+        try {
+            Ed25519Signer verifier = new Ed25519Signer();
+            verifier.init(false, new Ed25519PublicKeyParameters(raw, 0));
+            verifier.update(message, 0, message.length);
+            return verifier.verifySignature(signature);
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     @Override

@@ -37,7 +37,13 @@ public final class JsonSignatures {
         } catch (IllegalArgumentException e) {
             return false;
         }
-        return key.verify(signedBytes(signed, field, excluded), signature);
+        byte[] content;
+        try {
+            content = signedBytes(signed, field, excluded);
+        } catch (IllegalArgumentException e) {
+            return false; // not encodable canonically (a non-integer number): nothing valid was signed
+        }
+        return key.verify(content, signature);
     }
 
     /** The canonical bytes a signature in {@code field} covers. */

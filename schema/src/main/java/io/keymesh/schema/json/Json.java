@@ -76,7 +76,18 @@ public final class Json {
         if (tree == null || !tree.isObject()) {
             throw new MalformedValueException("value is not a JSON object");
         }
+        requireIntegers(tree);
         return (ObjectNode) tree;
+    }
+
+    /** Keymesh values hold integers only; a fraction anywhere makes the value malformed. */
+    private static void requireIntegers(JsonNode node) {
+        if (node.isNumber() && !node.isIntegralNumber()) {
+            throw new MalformedValueException("non-integer number " + node.asText() + " (keymesh values hold integers only)");
+        }
+        for (JsonNode child : node) {
+            requireIntegers(child);
+        }
     }
 
     /** Binds a tree to a record type, turning every binding or validation failure into one message. */

@@ -46,7 +46,7 @@ public final class AuthoritySignature {
         }
         String keyId = keyIdNode.textValue();
         Ed25519PublicKey key = trusted.byKeyId(keyId).orElseThrow(() -> new RejectedValueException(
-                RejectReason.UNKNOWN_SIGNING_KEY, "signed by key " + printable(keyId) + ", which is not trusted"));
+                RejectReason.UNKNOWN_SIGNING_KEY, "signed by key " + keyId + ", which is not trusted"));
         if (!JsonSignatures.verify(tree, SIGNATURE, Set.of(), key)) {
             throw new RejectedValueException(RejectReason.BAD_SIGNATURE, "signature does not match key " + keyId);
         }
@@ -58,9 +58,5 @@ public final class AuthoritySignature {
             throw new RejectedValueException(RejectReason.MALFORMED, e.getMessage());
         }
         return new Verified<>(record, keyId, JsonSignatures.signedBytes(tree, SIGNATURE, Set.of()));
-    }
-
-    private static String printable(String text) {
-        return text.length() > 20 ? text.substring(0, 20) + "..." : text.replaceAll("\\p{Cntrl}", "?");
     }
 }

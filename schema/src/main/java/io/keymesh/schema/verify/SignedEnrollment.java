@@ -55,6 +55,9 @@ public final class SignedEnrollment {
         } catch (MalformedValueException e) {
             throw new RejectedValueException(RejectReason.MALFORMED, e.getMessage());
         }
+        if (request.kind() != EnrollmentKind.JOIN && tree.has(TOKEN_PROOF)) {
+            throw new RejectedValueException(RejectReason.MALFORMED, "a rotation request must not carry a token proof");
+        }
         if (!JsonSignatures.verify(tree, SIGNATURE, Set.of(), request.identityKey())) {
             throw new RejectedValueException(RejectReason.BAD_SIGNATURE,
                     "enrollment of " + request.node() + " is not signed by the identity key it names");

@@ -2,7 +2,9 @@ package io.keymesh.schema.verify;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -133,7 +135,28 @@ class NodeRecordCheckTest {
     @Test
     void contentIsTheSameForTheSameRecordAndDiffersOtherwise() throws Exception {
         byte[] again = AuthoritySignature.sign(record, authority);
-        assertArrayEquals(check.verify(layout.node("node-a"), signed).content(), check.verify(layout.node("node-a"), again).content());
+        byte[] content = check.verify(layout.node("node-a"), signed).content();
+        assertArrayEquals(content, check.verify(layout.node("node-a"), again).content());
+        NodeRecord other = new NodeRecord(record.mesh(), record.node(), record.epoch(), record.state(), record.identityKey(),
+                record.wgPublicKey(), List.of(), record.addresses(), record.allowedIps(), record.keyIssuedAt(), record.issuedAt());
+        byte[] otherContent = check.verify(layout.node("node-a"), AuthoritySignature.sign(other, authority)).content();
+        assertFalse(java.util.Arrays.equals(content, otherContent), "a different record at the same epoch has other content");
+    }
+
+    @Test
+    void aFractionInASignedValueIsMalformedNotAnError() {
+        ObjectNode tree = Json.parseObject(signed);
+        tree.put("epoch", 4.0);
+        assertEquals(RejectReason.MALFORMED, assertThrows(RejectedValueException.class,
+                () -> check.verify(layout.node("node-a"), Json.toLine(tree))).reason());
+    }
+
+    @Test
+    void controlCharactersFromEtcdNeverReachTheMessage() {
+        RejectedValueException e = assertThrows(RejectedValueException.class,
+                () -> check.verify("/keymesh/v1/nodes/x\nFAKE LOG LINE", signed));
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("x?FAKE LOG LINE"), e.getMessage());
     }
 
     private static JsonNode mutate(JsonNode value) {

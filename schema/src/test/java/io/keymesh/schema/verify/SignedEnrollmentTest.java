@@ -72,4 +72,41 @@ class SignedEnrollmentTest {
     void signingWithAnotherIdentityThanTheRequestNamesIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> SignedEnrollment.sign(join, Ed25519PrivateKey.generate(), token.proofKey()));
     }
+
+    @Test
+    void anIdentityKeyThatIsNoCurvePointIsMalformedNotAnError() {
+        byte[] notAPoint = new byte[32];
+        java.util.Random random = new java.util.Random(7);
+        do {
+            random.nextBytes(notAPoint);
+        } while (org.bouncycastle.math.ec.rfc8032.Ed25519.validatePublicKeyFull(notAPoint, 0));
+        ObjectNode tree = Json.parseObject(SignedEnrollment.sign(join, identity, token.proofKey()));
+        tree.put("identityKey", java.util.Base64.getEncoder().encodeToString(notAPoint));
+        RejectedValueException e = assertThrows(RejectedValueException.class, () -> SignedEnrollment.verify(Json.toLine(tree)));
+        assertEquals(RejectReason.MALFORMED, e.reason());
+        assertTrue(e.getMessage().contains("not a valid curve point"), e.getMessage());
+    }
+
+    @Test
+    void aFractionAnywhereIsMalformedNotAnError() {
+        ObjectNode tree = Json.parseObject(SignedEnrollment.sign(join, identity, token.proofKey()));
+        tree.put("extra", 1.5);
+        assertEquals(RejectReason.MALFORMED, assertThrows(RejectedValueException.class,
+                () -> SignedEnrollment.verify(Json.toLine(tree))).reason());
+        ObjectNode epoch = Json.parseObject(SignedEnrollment.sign(join, identity, token.proofKey()));
+        epoch.put("baseEpoch", 0.5);
+        assertEquals(RejectReason.MALFORMED, assertThrows(RejectedValueException.class,
+                () -> SignedEnrollment.verify(Json.toLine(epoch))).reason());
+    }
+
+    @Test
+    void aRotationCarryingATokenProofIsMalformed() {
+        EnrollmentRequest rotate = new EnrollmentRequest(Samples.MESH, "node-a", EnrollmentKind.ROTATE, identity.publicKey(),
+                WireGuardPrivateKey.generate().publicKey(), List.of(), null, 3, Samples.NOW);
+        ObjectNode tree = Json.parseObject(SignedEnrollment.sign(rotate, identity, null));
+        tree.put(SignedEnrollment.TOKEN_PROOF, tree.get(SignedEnrollment.SIGNATURE).textValue());
+        ObjectNode resigned = io.keymesh.schema.crypto.JsonSignatures.sign(tree, SignedEnrollment.SIGNATURE, identity);
+        assertEquals(RejectReason.MALFORMED, assertThrows(RejectedValueException.class,
+                () -> SignedEnrollment.verify(Json.toLine(resigned))).reason());
+    }
 }
