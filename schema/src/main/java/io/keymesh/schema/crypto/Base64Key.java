@@ -15,14 +15,14 @@ final class Base64Key {
         }
         byte[] raw;
         try {
-            raw = Base64.getDecoder().decode(text.strip());
+            raw = Base64.getDecoder().decode(text);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(what + " is not valid base64");
         }
         if (raw.length != LENGTH) {
             throw new IllegalArgumentException(what + " must be 32 bytes, got " + raw.length);
         }
-        if (!encode(raw).equals(text.strip())) {
+        if (!encode(raw).equals(text)) {
             throw new IllegalArgumentException(what + " is not in canonical base64 (padding bits set)");
         }
         return raw;

@@ -33,7 +33,7 @@ public final class Ed25519PrivateKey {
     }
 
     public static Ed25519PrivateKey parse(String base64Seed) {
-        return fromSeed(Base64Key.decode(base64Seed, "Ed25519 private key"));
+        return fromSeed(Base64Key.decode(base64Seed == null ? null : base64Seed.strip(), "Ed25519 private key"));
     }
 
     /** The base64 seed, for writing a key file; nothing else should ever call this. */

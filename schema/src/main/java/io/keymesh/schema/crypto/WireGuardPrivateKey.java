@@ -29,9 +29,9 @@ public final class WireGuardPrivateKey {
         return new WireGuardPrivateKey(raw);
     }
 
-    /** Parses {@code wg genkey} output (surrounding white space ignored). */
+    /** Parses {@code wg genkey} output (surrounding white space, such as its newline, ignored). */
     public static WireGuardPrivateKey parse(String base64) {
-        return new WireGuardPrivateKey(Base64Key.decode(base64, "WireGuard private key"));
+        return new WireGuardPrivateKey(Base64Key.decode(base64 == null ? null : base64.strip(), "WireGuard private key"));
     }
 
     /** Curve25519 clamping, as wg's {@code curve25519_clamp_secret}. */

@@ -11,6 +11,8 @@ import java.net.InetSocketAddress;
  * or {@code [2001:db8::7]:51820}. Names are not allowed, so applying a record never waits on DNS.
  */
 public record Endpoint(InetAddress address, int port) {
+    private static final java.util.regex.Pattern PORT = java.util.regex.Pattern.compile("[1-9][0-9]{0,4}");
+
     public Endpoint {
         Fields.present(address, "endpoint address");
         if (port < 1 || port > 65535) {
@@ -41,13 +43,14 @@ public record Endpoint(InetAddress address, int port) {
             host = text.substring(0, colon);
             port = text.substring(colon + 1);
         }
-        int number;
-        try {
-            number = Integer.parseInt(port);
-        } catch (NumberFormatException e) {
+        if (!PORT.matcher(port).matches()) {
             throw new IllegalArgumentException("'" + NodeName.printable(text) + "' has no valid port");
         }
-        return new Endpoint(IpAddresses.parse(host), number);
+        InetAddress address = IpAddresses.parse(host);
+        if (text.startsWith("[") != (address instanceof Inet6Address)) {
+            throw new IllegalArgumentException("'" + NodeName.printable(text) + "': brackets are for IPv6 addresses only");
+        }
+        return new Endpoint(address, Integer.parseInt(port));
     }
 
     public InetSocketAddress toSocketAddress() {

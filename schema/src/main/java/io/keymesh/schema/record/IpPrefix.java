@@ -9,6 +9,8 @@ import java.net.UnknownHostException;
 
 /** An IP prefix in canonical CIDR form ({@code 198.18.0.5/32}, {@code 2001:db8::/64}); host bits must be zero. */
 public record IpPrefix(InetAddress address, int length) {
+    private static final java.util.regex.Pattern LENGTH = java.util.regex.Pattern.compile("0|[1-9][0-9]{0,2}");
+
     public IpPrefix {
         Fields.present(address, "address");
         int max = address.getAddress().length * 8;
@@ -31,12 +33,11 @@ public record IpPrefix(InetAddress address, int length) {
             throw new IllegalArgumentException("'" + NodeName.printable(text) + "' is not in CIDR form (address/length)");
         }
         InetAddress address = IpAddresses.parse(text.substring(0, slash));
-        int length;
-        try {
-            length = Integer.parseInt(text.substring(slash + 1));
-        } catch (NumberFormatException e) {
+        String lengthText = text.substring(slash + 1);
+        if (!LENGTH.matcher(lengthText).matches()) {
             throw new IllegalArgumentException("'" + NodeName.printable(text) + "' has no valid prefix length");
         }
+        int length = Integer.parseInt(lengthText);
         return new IpPrefix(address, length);
     }
 

@@ -101,4 +101,41 @@ class RecordValuesTest {
         MalformedValueException e = assertThrows(MalformedValueException.class, () -> Json.parse(json.getBytes(), NodeRecord.class));
         assertEquals("not a valid NodeRecord: wgPublicKey is missing", e.getMessage());
     }
+
+    private static String sampleJson() {
+        return new String(Json.toLine(Json.toTree(Samples.nodeRecord("node-a", 3, 1))), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"epoch\":3 | \"epoch\":\"3\"",
+        "\"epoch\":3 | \"epoch\":true",
+        "\"node\":\"node-a\" | \"node\":5",
+        "\"state\":\"active\" | \"state\":0",
+        "\"issuedAt\":\"2026-11-21T04:30:00Z\" | \"issuedAt\":\"2026-11-21T05:30:00+01:00\"",
+        "\"issuedAt\":\"2026-11-21T04:30:00Z\" | \"issuedAt\":1795235400",
+        "\"issuedAt\":\"2026-11-21T04:30:00Z\" | \"issuedAt\":\"2026-11-21T04:30:00\"",
+        "\"endpoints\":[\"192.0.2.1:51820\"] | \"endpoints\":[\"192.0.2.1:+51820\"]",
+        "\"endpoints\":[\"192.0.2.1:51820\"] | \"endpoints\":[\"192.0.2.1:051820\"]",
+        "\"endpoints\":[\"192.0.2.1:51820\"] | \"endpoints\":[\"[192.0.2.1]:51820\"]",
+        "\"addresses\":[\"198.18.0.1/32\"] | \"addresses\":[\"198.18.0.1/+32\"]",
+        "\"addresses\":[\"198.18.0.1/32\"] | \"addresses\":[\"198.18.0.1/٣٢\"]"})
+    void readersRefuseWhatTheSchemasRefuse(String valid, String invalid) {
+        String json = sampleJson();
+        assertTrue(json.contains(valid), json);
+        assertThrows(MalformedValueException.class, () -> Json.parse(json.replace(valid, invalid).getBytes(), NodeRecord.class),
+                invalid);
+    }
+
+    @Test
+    void aPublicKeyWithWhiteSpaceIsRefusedInJsonButPrivateKeyFilesMayEndInANewline() {
+        NodeRecord record = Samples.nodeRecord("node-a", 3, 1);
+        String key = record.wgPublicKey().base64();
+        String json = new String(Json.toLine(Json.toTree(record)), java.nio.charset.StandardCharsets.UTF_8).replace(key, " " + key);
+        assertTrue(json.contains(" " + key));
+        assertThrows(MalformedValueException.class, () -> Json.parse(json.getBytes(), NodeRecord.class));
+        io.keymesh.schema.crypto.WireGuardPrivateKey privateKey = io.keymesh.schema.crypto.WireGuardPrivateKey.generate();
+        assertEquals(privateKey.publicKey(),
+                io.keymesh.schema.crypto.WireGuardPrivateKey.parse(privateKey.toBase64Secret() + "\n").publicKey());
+    }
 }
