@@ -40,7 +40,7 @@ class NodeRecordCheckTest {
         ObjectNode tree = Json.parseObject(signed);
         List<String> fields = new ArrayList<>();
         tree.fieldNames().forEachRemaining(fields::add);
-        assertEquals(13, fields.size(), "every field of the record, keyId and signature: " + fields);
+        assertEquals(14, fields.size(), "every field of the record, type, keyId and signature: " + fields);
         for (String field : fields) {
             ObjectNode changed = tree.deepCopy();
             changed.set(field, mutate(tree.get(field)));
@@ -75,6 +75,16 @@ class NodeRecordCheckTest {
         tree.put(AuthoritySignature.SIGNATURE, alias);
         assertEquals(RejectReason.BAD_SIGNATURE, assertThrows(RejectedValueException.class,
                 () -> check.verify(layout.node("node-a"), Json.toLine(tree))).reason());
+    }
+
+    @Test
+    void anotherKindOfSignedValueIsNeverReadAsANodeRecord() {
+        io.keymesh.schema.record.RevocationTombstone tombstone = new io.keymesh.schema.record.RevocationTombstone(
+                "node-a", record.identityKey(), 4, "revoked", Samples.NOW);
+        byte[] signedTombstone = AuthoritySignature.sign(tombstone, authority);
+        RejectedValueException e = assertThrows(RejectedValueException.class, () -> check.verify(layout.node("node-a"), signedTombstone));
+        assertEquals(RejectReason.MALFORMED, e.reason());
+        assertTrue(e.getMessage().contains("a signed revocation-tombstone, not a node-record"), e.getMessage());
     }
 
     @Test
