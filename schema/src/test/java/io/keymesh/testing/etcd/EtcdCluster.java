@@ -32,7 +32,10 @@ public interface EtcdCluster extends AutoCloseable {
         throw noMemberFaults();
     }
 
-    /** Starts a stopped or killed member again on its old data directory and ports, and waits until it is healthy. */
+    /**
+     * Starts a stopped or killed member again on its old data directory and ports; waits until it
+     * is healthy when a quorum is up (a member cannot report healthy without one).
+     */
     default void startMember(int index) {
         throw noMemberFaults();
     }

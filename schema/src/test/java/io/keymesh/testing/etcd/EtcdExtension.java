@@ -89,6 +89,22 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback 
         }
     }
 
+    /**
+     * For tests that stop, kill or pause members: skipped, with the reason, where the cluster is
+     * not the fixture's own (Docker, ETCD_ENDPOINTS); a failure in CI, where it always must be.
+     */
+    public void requireMemberFaults(int members) {
+        EtcdCluster c = cluster();
+        if (c.supportsMemberFaults() && c.size() >= members) {
+            return;
+        }
+        String why = "needs " + members + " etcd members the fixture started itself; have " + c.description();
+        if (System.getenv("CI") != null) {
+            org.junit.jupiter.api.Assertions.fail(why);
+        }
+        org.junit.jupiter.api.Assumptions.abort(why);
+    }
+
     public EtcdCluster cluster() {
         return requireStarted(cluster);
     }

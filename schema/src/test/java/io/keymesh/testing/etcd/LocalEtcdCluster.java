@@ -23,8 +23,9 @@ import java.util.stream.Stream;
 /**
  * etcd members started from the Debian {@code etcd} binary on free loopback ports, each with its
  * own data directory under one temp directory. Everything it starts is stopped and deleted on
- * {@link #close()}, and by a shutdown hook if the JVM exits first; members orphaned by an earlier
- * JVM that was killed outright are reaped when the next cluster starts.
+ * {@link #close()}, and by a shutdown hook if the JVM exits first. Each temp directory names its
+ * owner (JVM pid and start time); when the next cluster starts, directories whose owner is gone
+ * (a test JVM killed outright) are cleaned up, with any etcd still running on them.
  */
 public final class LocalEtcdCluster implements EtcdCluster {
     static final String DATA_DIR_MARKER = "keymesh-etcd-";
@@ -40,7 +41,12 @@ public final class LocalEtcdCluster implements EtcdCluster {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Thread shutdownHook = new Thread(this::destroyAll, "keymesh-etcd-cleanup");
 
-    private record Member(String name, int clientPort, int peerPort, Path dataDir, Path log, Process[] process) {
+    private static final String OWNER_FILE = "owner";
+    // What etcd 3.4 logs once its client listener is bound ("...insecurely" or "...securely").
+    private static final String READY = "serving client traffic";
+
+    /** {@code process[0]} is the current process; {@code logOffset[0]} where its start-up began in the log. */
+    private record Member(String name, int clientPort, int peerPort, Path dataDir, Path log, Process[] process, long[] logOffset) {
         URI clientUrl() {
             return URI.create("http://127.0.0.1:" + clientPort);
         }
@@ -59,6 +65,7 @@ public final class LocalEtcdCluster implements EtcdCluster {
         this.size = size;
         this.root = Files.createTempDirectory(DATA_DIR_MARKER);
         this.clusterToken = root.getFileName().toString();
+        Files.writeString(root.resolve(OWNER_FILE), ownerId(ProcessHandle.current()));
     }
 
     /** Starts {@code size} members and waits until every one reports healthy. */
@@ -114,7 +121,7 @@ public final class LocalEtcdCluster implements EtcdCluster {
                 ServerSocket peer = freePort(held);
                 Path dataDir = root.resolve("m" + i);
                 members.add(new Member("m" + i, client.getLocalPort(), peer.getLocalPort(), dataDir,
-                        root.resolve("m" + i + ".log"), new Process[1]));
+                        root.resolve("m" + i + ".log"), new Process[1], new long[1]));
             }
         } finally {
             held.forEach(LocalEtcdCluster::closeQuietly);
@@ -154,6 +161,7 @@ public final class LocalEtcdCluster implements EtcdCluster {
                 "--logger", "zap",
                 "--log-outputs", "stderr");
         try {
+            m.logOffset()[0] = Files.exists(m.log()) ? Files.size(m.log()) : 0;
             m.process()[0] = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(m.log().toFile()))
@@ -173,7 +181,10 @@ public final class LocalEtcdCluster implements EtcdCluster {
             }
             try {
                 HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200 && response.body().contains("\"health\":\"true\"")) {
+                // /health alone could be another etcd on a port taken in between: our member must
+                // also have said, in its own log since this start, that it serves, and still run.
+                if (response.statusCode() == 200 && response.body().contains("\"health\":\"true\"")
+                        && loggedSinceStart(m, READY) && m.running().isPresent()) {
                     return;
                 }
             } catch (IOException e) {
@@ -186,6 +197,16 @@ public final class LocalEtcdCluster implements EtcdCluster {
         }
         throw new IllegalStateException("etcd member " + m.name() + " not healthy within " + START_TIMEOUT.toSeconds()
                 + " s; its log ends:\n" + logTail(m));
+    }
+
+    private static boolean loggedSinceStart(Member m, String text) {
+        try {
+            byte[] log = Files.readAllBytes(m.log());
+            int from = (int) Math.min(log.length, m.logOffset()[0]);
+            return new String(log, from, log.length - from, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String logTail(Member m) {
@@ -290,7 +311,7 @@ public final class LocalEtcdCluster implements EtcdCluster {
         return root;
     }
 
-    /** Process ids of the members started so far, including ones that have since exited. */
+    /** Process id of each member's latest process, in member order. */
     public List<Long> memberPids() {
         return members.stream().map(m -> m.process()[0]).filter(java.util.Objects::nonNull).map(Process::pid).toList();
     }
@@ -317,21 +338,45 @@ public final class LocalEtcdCluster implements EtcdCluster {
         deleteTree(root);
     }
 
-    /** Kills etcd members of earlier runs whose JVM died without cleaning up (their parent is gone). */
+    /** "pid start-instant": what identifies a process even after its pid is reused. */
+    private static String ownerId(ProcessHandle process) {
+        return process.pid() + " " + process.info().startInstant().map(Object::toString).orElse("?");
+    }
+
+    /**
+     * Cleans up after test JVMs that were killed outright: a temp directory whose owner process is
+     * gone loses its etcd processes (found by their data directory) and its files. Directories of
+     * live JVMs, this one included, are never touched; a directory without an owner file yet (being
+     * created right now) is left alone unless it is over an hour old.
+     */
     private static void reapOrphans() {
-        ProcessHandle.allProcesses()
-                .filter(p -> p.parent().map(parent -> parent.pid() == 1).orElse(true))
-                .filter(p -> p.info().commandLine().map(c -> c.contains("--data-dir") && c.contains("/" + DATA_DIR_MARKER)).orElse(false))
-                .forEach(p -> {
-                    p.destroyForcibly();
-                    p.info().commandLine().ifPresent(c -> {
-                        int at = c.indexOf("--data-dir ");
-                        if (at >= 0) {
-                            Path dataDir = Path.of(c.substring(at + "--data-dir ".length()).split(" ")[0]);
-                            deleteTree(dataDir.getParent());
-                        }
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (Stream<Path> dirs = Files.list(tmp)) {
+            dirs.filter(d -> d.getFileName().toString().startsWith(DATA_DIR_MARKER) && Files.isDirectory(d))
+                    .filter(LocalEtcdCluster::ownerIsGone)
+                    .forEach(dir -> {
+                        ProcessHandle.allProcesses()
+                                .filter(p -> p.info().commandLine().map(c -> c.contains("--data-dir " + dir + "/")).orElse(false))
+                                .forEach(ProcessHandle::destroyForcibly);
+                        deleteTree(dir);
                     });
-                });
+        } catch (IOException e) {
+            // nothing to reap, or no permission to look: not this run's problem
+        }
+    }
+
+    private static boolean ownerIsGone(Path dir) {
+        Path owner = dir.resolve(OWNER_FILE);
+        try {
+            if (!Files.exists(owner)) {
+                return Files.getLastModifiedTime(dir).toInstant().isBefore(java.time.Instant.now().minus(Duration.ofHours(1)));
+            }
+            String recorded = Files.readString(owner).strip();
+            long pid = Long.parseLong(recorded.split(" ")[0]);
+            return ProcessHandle.of(pid).map(p -> !ownerId(p).equals(recorded)).orElse(true);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static void deleteTree(Path dir) {
