@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three keymesh-authority processes against a 3-member etcd: the leader is killed, stopped
- * gracefully, or frozen, and the mesh keeps admitting nodes with exactly one writer.
+ * gracefully, or frozen, and the mesh keeps admitting nodes; every write a thawed old leader
+ * tries is refused by the fence.
  *
  * <p>Take-over times are printed; they are asserted with a scheduling allowance on top of the
  * design bound (TTL + 1 s), because this 2-core machine also runs etcd and four JVMs.
@@ -106,6 +107,13 @@ class AuthorityFailoverIT {
     @Test
     void aFrozenLeaderIsReplacedAndAfterThawingStaysAFollower() throws Exception {
         String leader = replicas.awaitLeader(etcd.client(), null, WAIT);
+        // Freeze it once its term-start write is done, so every write it tries later is after the freeze.
+        long settle = System.nanoTime() + WAIT.toNanos();
+        while (replicas.metric(leader, "keymesh_authority_txn_seconds_count").orElse(0.0) < 1 && System.nanoTime() < settle) {
+            Thread.sleep(20);
+        }
+        double attemptsBefore = replicas.metric(leader, "keymesh_authority_txn_seconds_count").orElse(0.0);
+        double fencedBefore = replicas.metric(leader, "keymesh_authority_fenced_total").orElse(0.0);
         replicas.signal(leader, "STOP");
         String next;
         try {
@@ -120,11 +128,20 @@ class AuthorityFailoverIT {
         }
         assertEquals(0.0, replicas.metric(leader, "keymesh_authority_leader").orElse(-1.0), replicas.logs());
         assertEquals(next, AuthorityProcesses.leader(etcd.client(), layout).orElseThrow());
+        double nextWrites = replicas.metric(next, "keymesh_authority_txn_seconds_count").orElse(-1.0);
 
         Joiner.Host host = joiner.host("after-thaw", joiner.issueToken(1, null));
         joiner.write(host.node(), host.request()).get(10, TimeUnit.SECONDS);
         assertEquals(EnrollmentOutcome.ADMITTED, joiner.awaitResult(host.node(), host.request(), WAIT).outcome());
         assertEquals(1.0, replicas.metric(next, "keymesh_authority_leader").orElse(0.0));
         assertEquals(0.0, replicas.metric(leader, "keymesh_authority_leader").orElse(-1.0));
+        // One writer: the join was written by the new leader. The thawed one may still try a write
+        // before it notices its lease is gone; the fence must have refused every such attempt.
+        assertTrue(replicas.metric(next, "keymesh_authority_txn_seconds_count").orElse(0.0) > nextWrites);
+        double attemptsAfter = replicas.metric(leader, "keymesh_authority_txn_seconds_count").orElse(0.0) - attemptsBefore;
+        double fencedAfter = replicas.metric(leader, "keymesh_authority_fenced_total").orElse(0.0) - fencedBefore;
+        System.out.printf("[failover] thawed %s: %.0f write attempt(s) after the freeze, %.0f refused by the fence%n",
+                leader, attemptsAfter, fencedAfter);
+        assertEquals(attemptsAfter, fencedAfter, "every write the thawed leader tried was fenced\n" + replicas.logs());
     }
 }

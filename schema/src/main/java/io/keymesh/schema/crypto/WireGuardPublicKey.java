@@ -15,7 +15,7 @@ public final class WireGuardPublicKey {
 
     @JsonCreator
     public static WireGuardPublicKey parse(String base64) {
-        return new WireGuardPublicKey(Base64Key.decode(base64, "WireGuard public key"));
+        return checked(Base64Key.decode(base64, "WireGuard public key"));
     }
 
     public static WireGuardPublicKey fromHex(String hex) {
@@ -32,7 +32,15 @@ public final class WireGuardPublicKey {
         if (raw.length != Base64Key.LENGTH) {
             throw new IllegalArgumentException("WireGuard public key must be 32 bytes, got " + raw.length);
         }
-        return new WireGuardPublicKey(raw.clone());
+        return checked(raw.clone());
+    }
+
+    /** The all-zero key is the commonest low-order point: no handshake with it can succeed. */
+    private static WireGuardPublicKey checked(byte[] raw) {
+        if (Arrays.equals(raw, new byte[Base64Key.LENGTH])) {
+            throw new IllegalArgumentException("WireGuard public key is all zeros");
+        }
+        return new WireGuardPublicKey(raw);
     }
 
     @JsonValue

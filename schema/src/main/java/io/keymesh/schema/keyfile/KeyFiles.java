@@ -24,6 +24,7 @@ import java.util.Set;
  */
 public final class KeyFiles {
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY = PosixFilePermissions.fromString("rwx------");
 
     private KeyFiles() {
     }
@@ -31,7 +32,10 @@ public final class KeyFiles {
     /** Reads the one line of a secret file; throws {@link KeyFileException} with a fix-it message. */
     public static String readSecret(Path file) {
         try {
-            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (Files.isSymbolicLink(file)) {
+                throw new KeyFileException(file + " is a symbolic link; point the configuration at the key file itself");
+            }
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
             if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
                 throw new KeyFileException(file + " is readable by group or others (mode "
                         + PosixFilePermissions.toString(mode) + "): run 'chmod 600 " + file + "', and replace the key if others may have read it");
@@ -60,7 +64,11 @@ public final class KeyFiles {
             if (!overwrite && Files.exists(file)) {
                 throw new KeyFileException(file + " already exists; refusing to replace a key (remove it first if you mean to)");
             }
-            Files.createDirectories(dir);
+            if (!Files.isDirectory(dir)) {
+                // A directory made for keys is the owner's alone (0700), whatever the umask says.
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
+                Files.setPosixFilePermissions(dir, OWNER_ONLY_DIRECTORY);
+            }
             Path temp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
                     PosixFilePermissions.asFileAttribute(OWNER_ONLY));
             try {

@@ -57,12 +57,16 @@ class WireGuardKeyTest {
         assertEquals("WireGuard public key must be 32 bytes, got 3", shortKey.getMessage());
         assertThrows(IllegalArgumentException.class, () -> WireGuardPublicKey.parse("not base64!"));
         assertThrows(IllegalArgumentException.class, () -> WireGuardPublicKey.fromHex("zz"));
+        assertEquals("WireGuard public key is all zeros", assertThrows(IllegalArgumentException.class,
+                () -> WireGuardPublicKey.parse(Base64.getEncoder().encodeToString(new byte[32]))).getMessage());
     }
 
     @Test
     void aKeyWrittenWithPaddingBitsSetIsRefused() {
         // 32 bytes in 43 base64 digits leave 2 spare bits in the last digit: 'A=' and 'B=' decode alike.
-        String canonical = Base64.getEncoder().encodeToString(new byte[32]);
+        byte[] raw = new byte[32];
+        raw[0] = 9;
+        String canonical = Base64.getEncoder().encodeToString(raw);
         String alias = canonical.substring(0, 42) + "B=";
         assertEquals(32, Base64.getDecoder().decode(alias).length);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WireGuardPublicKey.parse(alias));

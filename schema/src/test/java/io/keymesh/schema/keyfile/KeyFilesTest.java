@@ -22,6 +22,7 @@ class KeyFilesTest {
         Ed25519PrivateKey key = Ed25519PrivateKey.generate();
         KeyFiles.writeSecret(file, key.toBase64Secret(), false);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())), "a new key directory is 0700");
         assertEquals(key.publicKey(), Ed25519PrivateKey.parse(KeyFiles.readSecret(file)).publicKey());
         try (var leftovers = Files.list(file.getParent())) {
             assertEquals(List.of(file), leftovers.toList(), "no temp file left behind");
@@ -47,6 +48,14 @@ class KeyFilesTest {
         KeyFileException e = assertThrows(KeyFileException.class, () -> KeyFiles.readSecret(file));
         assertEquals(file + " is readable by group or others (mode rw-r-----): run 'chmod 600 " + file
                 + "', and replace the key if others may have read it", e.getMessage());
+    }
+
+    @Test
+    void aSymbolicLinkIsRefused() throws Exception {
+        Path real = dir.resolve("real.key");
+        KeyFiles.writeSecret(real, "secret", false);
+        Path link = Files.createSymbolicLink(dir.resolve("link.key"), real);
+        assertTrue(assertThrows(KeyFileException.class, () -> KeyFiles.readSecret(link)).getMessage().contains("symbolic link"));
     }
 
     @Test
