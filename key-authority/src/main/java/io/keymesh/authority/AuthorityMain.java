@@ -94,7 +94,8 @@ public final class AuthorityMain implements Callable<Integer> {
         AuthoritySettings settings = settings();
         Ed25519PrivateKey key = Ed25519PrivateKey.parse(KeyFiles.readSecret(settings.signingKey()));
         Metrics metrics = new Metrics();
-        Client client = Client.builder().endpoints(settings.endpoints().toArray(URI[]::new)).build();
+        Client client = Client.builder().endpoints(settings.endpoints().toArray(URI[]::new))
+                .maxInboundMessageSize(io.keymesh.authority.store.PagedRead.MAX_MESSAGE_BYTES).build();
         KeyAuthority authority = new KeyAuthority(client, settings, key, Clock.systemUTC(), metrics);
         AuthorityHttp server = settings.http() == null ? null : new AuthorityHttp(settings.http(), authority::isReady, metrics);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -16,7 +16,13 @@ public final class Cli {
         return run(command, new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
     }
 
+    /** Held so the logger, and the level set on it, is not garbage-collected. */
+    private static final java.util.logging.Logger GRPC_LOGGER = java.util.logging.Logger.getLogger("io.grpc");
+
     public static int run(Object command, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        // gRPC logs through java.util.logging straight to stderr ("Received data on closed stream"),
+        // which would break the one-line error promise; its real failures reach us as exceptions.
+        GRPC_LOGGER.setLevel(java.util.logging.Level.SEVERE);
         CommandLine cli = new CommandLine(command);
         cli.setOut(out);
         cli.setErr(err);

@@ -72,7 +72,7 @@ public final class KeyAuthority implements AutoCloseable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     /** How one fenced commit ended, from the pass's point of view. */
-    private enum Committed { YES, CONFLICT, STOP_PASS }
+    private enum Committed { YES, CONFLICT, STOP_PASS, STOP_PASS_AFTER_COMMIT }
     private volatile Leadership termStarted;
 
     public KeyAuthority(Client client, AuthoritySettings settings, Ed25519PrivateKey signingKey, Clock clock, Metrics metrics) {
@@ -99,9 +99,16 @@ public final class KeyAuthority implements AutoCloseable {
                 cache.apply(changes, upTo);
                 schedule();
             }
+
+            @Override
+            public void synced() {
+                schedule(); // the pass queued by snapshot() may have run before the watch was up
+            }
         });
+        // Only a replica whose copy of the mesh is in sync may lead: one that cannot read the mesh
+        // would hold leadership and answer nothing.
         this.election = new LeaderElection(client, settings.layout().election(), settings.candidate(), settings.leaseTtl(),
-                new LeaderElection.Listener() {
+                watch::isSynced, new LeaderElection.Listener() {
                     @Override
                     public void takeLeadership(Leadership leadership) {
                         schedule();
@@ -122,6 +129,9 @@ public final class KeyAuthority implements AutoCloseable {
         metrics.gauge("keymesh_authority_synced", () -> watch.isSynced() ? 1 : 0);
         metrics.describe("keymesh_authority_nodes", "gauge", "node records in the mesh (any state)");
         metrics.gauge("keymesh_authority_nodes", cache::nodeCount);
+        metrics.describe("keymesh_authority_unverified_values", "gauge",
+                "node records and tombstones that do not verify against the trusted keys (should be 0)");
+        metrics.gauge("keymesh_authority_unverified_values", cache::unverifiedCount);
         metrics.describe("keymesh_authority_requests_total", "counter", "requests answered, by kind, outcome and reason");
         metrics.describe("keymesh_authority_txn_seconds", "histogram", "latency of the leader's fenced transactions");
         metrics.describe("keymesh_authority_txn_conflicts_total", "counter", "fenced transactions retried after a concurrent change");
@@ -161,8 +171,20 @@ public final class KeyAuthority implements AutoCloseable {
             return;
         }
         try {
+            // Everything earlier leaders wrote has a lower revision than our leader key: decide
+            // nothing before the cache has caught up to it, or a lagging cache could admit a
+            // duplicate key that only the cache, not the transaction, guards against.
+            if (!cache.awaitRevision(leadership.createRevision(), OWN_WRITE_VISIBLE)) {
+                LOG.warn("mesh copy has not caught up to revision {} yet; retrying", leadership.createRevision());
+                worker.schedule(this::schedule, RETRY_AFTER_ERROR.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            }
             if (!leadership.equals(termStarted)) {
-                if (commit(leadership, transactions.forTermStart(config, clock.instant()), "term start") != Committed.YES) {
+                Committed started = commit(leadership, transactions.forTermStart(config, clock.instant()), "term start");
+                if (started != Committed.YES) {
+                    if (started == Committed.STOP_PASS_AFTER_COMMIT) {
+                        termStarted = leadership;
+                    }
                     return;
                 }
                 termStarted = leadership;
@@ -202,14 +224,14 @@ public final class KeyAuthority implements AutoCloseable {
         while (end < pending.size() && plan.size() + MAX_OPS_PER_JOIN <= MAX_BATCH_OPS) {
             JoinDecision decision = decide(pending.get(end), view, now);
             view.add(decision);
-            transactions.addJoin(plan, pending.get(end), decision, now);
+            transactions.addJoin(plan, pending.get(end), decision, isNewRejection(pending.get(end), decision), now);
             decisions.add(decision);
             end++;
         }
         Committed committed = commit(leadership, plan.build(), decisions.size() + " enrollment(s)");
-        if (committed == Committed.YES) {
+        if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
             decisions.forEach(d -> recordOutcome("join", d));
-            return end;
+            return committed == Committed.YES ? end : -1;
         }
         if (committed == Committed.STOP_PASS) {
             return -1;
@@ -220,6 +242,17 @@ public final class KeyAuthority implements AutoCloseable {
             }
         }
         return end;
+    }
+
+    /** Whether a rejection differs from the node's last answer (repeats are answered, not audited again). */
+    private boolean isNewRejection(PendingEnrollment pending, JoinDecision decision) {
+        if (!(decision instanceof JoinDecision.Reject reject)) {
+            return true;
+        }
+        return cache.enrollResult(pending.node())
+                .filter(Stored::isValid)
+                .map(last -> !reject.reason().code().equals(last.value().reason()))
+                .orElse(true);
     }
 
     /**
@@ -241,11 +274,11 @@ public final class KeyAuthority implements AutoCloseable {
             Instant now = clock.instant();
             JoinDecision decision = decide(pending, cache, now);
             PlanBuilder plan = new PlanBuilder();
-            transactions.addJoin(plan, pending, decision, now);
+            transactions.addJoin(plan, pending, decision, isNewRejection(pending, decision), now);
             Committed committed = commit(leadership, plan.build(), "enrollment of " + pending.node());
-            if (committed == Committed.YES) {
+            if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
                 recordOutcome("join", decision);
-                return true;
+                return committed == Committed.YES;
             }
             if (committed == Committed.STOP_PASS) {
                 return false;
@@ -260,26 +293,28 @@ public final class KeyAuthority implements AutoCloseable {
 
     private boolean answerRequest(Leadership leadership, Stored<OperatorRequest> request) throws InterruptedException {
         OperatorRequest r = request.value();
+        String kind = r.action().name().toLowerCase(java.util.Locale.ROOT);
         Instant now = clock.instant();
         Plan plan;
         String outcome;
+        String reason;
         if (r.action() == RequestAction.REVOKE) {
             RevokeDecision decision = RevokeDecision.decide(r.node(), cache, now);
             plan = transactions.forRevoke(request, decision, now);
-            outcome = decision instanceof RevokeDecision.Revoke ? "done" : "rejected";
-            if (decision instanceof RevokeDecision.Reject reject) {
-                metrics.inc("keymesh_authority_requests_total", "kind", "revoke", "outcome", outcome, "reason", reject.reason().code());
-            }
+            outcome = decision instanceof RevokeDecision.Reject ? "rejected" : "done";
+            reason = decision instanceof RevokeDecision.Reject reject ? reject.reason().code() : "";
         } else {
-            plan = transactions.forUnsupported(request, r.action().name().toLowerCase() + " is not supported by this authority version", now);
+            plan = transactions.forUnsupported(request, kind + " is not supported by this authority version", now);
             outcome = "rejected";
+            reason = "unsupported";
         }
-        Committed committed = commit(leadership, plan, r.action().name().toLowerCase() + " request " + r.id());
-        if (committed == Committed.YES && outcome.equals("done")) {
-            metrics.inc("keymesh_authority_requests_total", "kind", "revoke", "outcome", "done", "reason", "");
+        Committed committed = commit(leadership, plan, kind + " request " + r.id());
+        if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
+            metrics.inc("keymesh_authority_requests_total", "kind", kind, "outcome", outcome, "reason", reason);
+            LOG.info("{} request {} for {}: {}{}", kind, r.id(), r.node(), outcome, reason.isEmpty() ? "" : " (" + reason + ")");
         }
         // After a conflict the request is decided again on the next pass, which the change schedules.
-        return committed != Committed.STOP_PASS;
+        return committed == Committed.YES || committed == Committed.CONFLICT;
     }
 
     private void recordOutcome(String kind, JoinDecision decision) {
@@ -313,7 +348,11 @@ public final class KeyAuthority implements AutoCloseable {
         }
         if (outcome instanceof Outcome.Committed committed) {
             if (!cache.awaitRevision(committed.revision(), OWN_WRITE_VISIBLE)) {
-                LOG.warn("own write at revision {} not seen by the watch within {} s", committed.revision(), OWN_WRITE_VISIBLE.toSeconds());
+                // Deciding on without our own write would use a stale copy: stop, pick up later.
+                LOG.warn("own write at revision {} not seen by the watch within {} s; pausing this pass",
+                        committed.revision(), OWN_WRITE_VISIBLE.toSeconds());
+                worker.schedule(this::schedule, RETRY_AFTER_ERROR.toMillis(), TimeUnit.MILLISECONDS);
+                return Committed.STOP_PASS_AFTER_COMMIT;
             }
             return Committed.YES;
         }

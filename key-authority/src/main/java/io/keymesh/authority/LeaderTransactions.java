@@ -86,8 +86,13 @@ final class LeaderTransactions {
         this.signingKey = signingKey;
     }
 
-    /** Adds one answered enrollment to {@code plan}; a batch adds several to one plan. */
-    void addJoin(PlanBuilder plan, PendingEnrollment pending, JoinDecision decision, Instant now) {
+    /**
+     * Adds one answered enrollment to {@code plan}; a batch adds several to one plan.
+     *
+     * @param auditRejection false when the node's last answer was already this rejection, so a
+     *                       host (or anyone) rewriting a bad request does not grow the audit log
+     */
+    void addJoin(PlanBuilder plan, PendingEnrollment pending, JoinDecision decision, boolean auditRejection, Instant now) {
         String node = pending.node();
         plan.condition(layout.enroll(node), modRevision(layout.enroll(node), pending.modRevision()));
         if (decision instanceof JoinDecision.Admit admit) {
@@ -109,7 +114,9 @@ final class LeaderTransactions {
             result(plan, pending, EnrollmentOutcome.ADMITTED, already.record().epoch(), null, null, now);
         } else if (decision instanceof JoinDecision.Reject reject) {
             result(plan, pending, EnrollmentOutcome.REJECTED, 0, reject.reason().code(), reject.detail(), now);
-            audit(plan, AuditEventType.REJECTED, node, 0, reject.reason().code(), reject.detail(), now);
+            if (auditRejection) {
+                audit(plan, AuditEventType.REJECTED, node, 0, reject.reason().code(), reject.detail(), now);
+            }
         }
     }
 

@@ -247,13 +247,13 @@ class KeyAuthorityIT {
         layout = new KeyLayout(etcd.uniquePrefix("fence"));
         AtomicReference<Leadership> first = new AtomicReference<>();
         try (Client a = etcd.newClient(); Client b = etcd.newClient()) {
-            LeaderElection electionA = new LeaderElection(a, layout.election(), "a", Duration.ofSeconds(2), listener(first));
+            LeaderElection electionA = new LeaderElection(a, layout.election(), "a", Duration.ofSeconds(2), () -> true, listener(first));
             electionA.start();
             Leadership old = await(first);
             // A pause past the lease: etcd expires A's lease while A, frozen, still believes it leads.
             etcd.client().getLeaseClient().revoke(old.leaseId()).get(10, TimeUnit.SECONDS);
             AtomicReference<Leadership> second = new AtomicReference<>();
-            LeaderElection electionB = new LeaderElection(b, layout.election(), "b", Duration.ofSeconds(2), listener(second));
+            LeaderElection electionB = new LeaderElection(b, layout.election(), "b", Duration.ofSeconds(2), () -> true, listener(second));
             electionB.start();
             Leadership current = await(second);
             assertTrue(current.createRevision() > old.createRevision());

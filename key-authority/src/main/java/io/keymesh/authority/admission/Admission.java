@@ -65,7 +65,12 @@ public final class Admission {
         }
 
         Optional<Stored<NodeRecord>> existing = view.node(node);
-        NodeRecord current = existing.filter(Stored::isValid).map(Stored::value).orElse(null);
+        if (existing.isPresent() && !existing.get().isValid()) {
+            // Fail closed: it may be a genuine record signed by a key this authority no longer trusts.
+            return reject(Rejection.UNVERIFIABLE_RECORD, "nodes/" + node + " holds a record that does not verify ("
+                    + existing.get().invalidReason() + "); trust its signing key again or delete it with etcdctl");
+        }
+        NodeRecord current = existing.map(Stored::value).orElse(null);
         if (current != null && current.isActive()) {
             if (!current.identityKey().equals(request.identityKey())) {
                 return reject(Rejection.NODE_NAME_TAKEN, "node " + node + " is held by another identity; reprovision it to replace it");

@@ -17,6 +17,7 @@ public enum Rejection {
     TOMBSTONED_IDENTITY("tombstoned-identity"),
     NODE_NAME_TAKEN("node-name-taken"),
     ADDRESS_POOL_EXHAUSTED("address-pool-exhausted"),
+    UNVERIFIABLE_RECORD("unverifiable-record"),
     UNKNOWN_NODE("unknown-node"),
     ALREADY_REVOKED("already-revoked"),
     UNSUPPORTED("unsupported");

@@ -25,9 +25,13 @@ public sealed interface RevokeDecision {
     }
 
     static RevokeDecision decide(String node, MeshView view, Instant now) {
-        Optional<Stored<NodeRecord>> stored = view.node(node).filter(Stored::isValid);
+        Optional<Stored<NodeRecord>> stored = view.node(node);
         if (stored.isEmpty()) {
             return new Reject(Rejection.UNKNOWN_NODE, "no admitted node " + node);
+        }
+        if (!stored.get().isValid()) {
+            return new Reject(Rejection.UNVERIFIABLE_RECORD, "nodes/" + node + " holds a record that does not verify ("
+                    + stored.get().invalidReason() + ")");
         }
         NodeRecord current = stored.get().value();
         if (!current.isActive()) {

@@ -2,7 +2,6 @@ package io.keymesh.authority.cli;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.options.GetOption;
 import io.keymesh.authority.Addresses;
 import io.keymesh.authority.ConfigFile;
 import io.keymesh.authority.store.EtcdBytes;
@@ -37,7 +36,7 @@ final class Context implements AutoCloseable {
     private Context(KeymeshCli root) {
         this.file = ConfigFile.load(root.config);
         this.layout = new KeyLayout(root.prefix != null ? root.prefix : file.prefix() != null ? file.prefix() : KeyLayout.DEFAULT_PREFIX);
-        this.mesh = file.mesh() != null ? file.mesh() : "keymesh";
+        this.mesh = root.mesh != null ? root.mesh : file.mesh() != null ? file.mesh() : "keymesh";
         this.endpoints = Addresses.endpoints(root.endpoints != null ? root.endpoints
                 : file.endpoints() != null ? file.endpoints() : List.of("http://127.0.0.1:2379"));
         this.trustKeys = root.trustKeys != null ? root.trustKeys : List.of();
@@ -49,7 +48,8 @@ final class Context implements AutoCloseable {
 
     Client client() {
         if (client == null) {
-            client = Client.builder().endpoints(endpoints.toArray(URI[]::new)).build();
+            client = Client.builder().endpoints(endpoints.toArray(URI[]::new))
+                    .maxInboundMessageSize(io.keymesh.authority.store.PagedRead.MAX_MESSAGE_BYTES).build();
         }
         return client;
     }
@@ -74,8 +74,16 @@ final class Context implements AutoCloseable {
         return TrustedKeys.of(keys);
     }
 
+    /** Everything under {@code directory}, read in pages at one revision. */
     List<KeyValue> list(String directory) {
-        return await(client().getKVClient().get(EtcdBytes.key(directory), GetOption.builder().isPrefix(true).build())).getKvs();
+        try {
+            return io.keymesh.authority.store.PagedRead.prefix(client(), directory).entries();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            throw failure(e);
+        }
     }
 
     <T> T await(CompletableFuture<T> future) {
@@ -84,12 +92,18 @@ final class Context implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("etcd at " + endpoints + " did not answer within " + RPC_TIMEOUT.toSeconds() + " s (is it running and reachable?)");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new IllegalStateException("etcd request failed: " + cause.getMessage());
+        } catch (ExecutionException | TimeoutException e) {
+            throw failure(e);
         }
+    }
+
+    private IllegalStateException failure(Exception e) {
+        if (e instanceof TimeoutException) {
+            return new IllegalStateException("etcd at " + endpoints + " did not answer within " + RPC_TIMEOUT.toSeconds()
+                    + " s (is it running and reachable?)");
+        }
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        return new IllegalStateException("etcd request failed: " + cause.getMessage());
     }
 
     @Override

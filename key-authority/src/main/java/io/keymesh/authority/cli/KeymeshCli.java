@@ -22,6 +22,9 @@ public final class KeymeshCli implements Runnable {
     @Option(names = "--prefix", scope = ScopeType.INHERIT, description = "etcd key prefix (default /keymesh/v1)")
     String prefix;
 
+    @Option(names = "--mesh", scope = ScopeType.INHERIT, description = "mesh name (default: the config file's, else keymesh)")
+    String mesh;
+
     @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
             description = "the authority's YAML configuration, for endpoints, prefix, mesh and trusted keys")
     Path config;

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,9 +22,11 @@ import org.slf4j.LoggerFactory;
  * {@link #start()}/{@link #close()} lifecycle and a listener told when leadership is taken and
  * when it is lost.
  *
- * <p>One thread runs the loop: grant a lease (TTL), keep it alive, campaign, lead until the
- * lease is lost (keep-alive stream ends or fails, or no acknowledgement for a whole TTL), a
- * write finds the fence broken ({@link #fencedOut}), or {@link #close()}; then campaign again.
+ * <p>One thread runs the loop: wait until this replica is eligible (its copy of the mesh is in
+ * sync), grant a lease (TTL), keep it alive, campaign, lead until the lease may be lost
+ * (keep-alive stream ends or fails, or no acknowledgement for two thirds of the TTL, so the
+ * replica stops before the server can expire the lease), it stays ineligible for a whole TTL, a
+ * write finds the fence broken ({@link #fencedOut}), or {@link #close()}; then start over.
  * The listener hears about a loss <em>before</em> anything else happens, so writing stops at
  * once. {@link #close()} resigns, so a standby takes over without waiting for the lease to expire.
  */
@@ -46,12 +49,15 @@ public final class LeaderElection implements AutoCloseable {
     private final String candidate;
     private final Duration ttl;
     private final Listener listener;
+    private final BooleanSupplier eligible;
     private final Thread thread;
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
     private volatile Leadership current;
     private volatile CompletableFuture<Void> fencedOut = new CompletableFuture<>();
 
-    public LeaderElection(Client client, String electionName, String candidate, Duration ttl, Listener listener) {
+    /** @param eligible whether this replica may lead now (for the authority: its mesh copy is in sync) */
+    public LeaderElection(Client client, String electionName, String candidate, Duration ttl, BooleanSupplier eligible,
+                          Listener listener) {
         if (ttl.toSeconds() < 1) {
             throw new IllegalArgumentException("lease TTL must be at least 1 s");
         }
@@ -61,6 +67,7 @@ public final class LeaderElection implements AutoCloseable {
         this.proposal = ByteSequence.from(candidate, StandardCharsets.UTF_8);
         this.ttl = ttl;
         this.listener = listener;
+        this.eligible = eligible;
         this.thread = DaemonThreads.named("keymesh-election").newThread(this::run);
     }
 
@@ -81,6 +88,14 @@ public final class LeaderElection implements AutoCloseable {
 
     private void run() {
         while (!closing.isDone()) {
+            try {
+                if (!awaitEligible()) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
             long lease = 0;
             CloseableClient keepAlive = null;
             try {
@@ -124,6 +139,17 @@ public final class LeaderElection implements AutoCloseable {
         }
     }
 
+    /** Waits until eligible; false when closing first. */
+    private boolean awaitEligible() throws InterruptedException {
+        while (!eligible.getAsBoolean()) {
+            if (closing.isDone()) {
+                return false;
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+        return !closing.isDone();
+    }
+
     private void lead(Leadership leadership, LeaderKey key, LeaseWatch watch) throws InterruptedException {
         fencedOut = new CompletableFuture<>();
         current = leadership;
@@ -155,6 +181,8 @@ public final class LeaderElection implements AutoCloseable {
      * lost, keep-alive silent for a whole TTL, closing).
      */
     private String waitWhileHealthy(CompletableFuture<?> done, LeaseWatch watch) throws InterruptedException {
+        long silenceLimit = ttl.toNanos() * 2 / 3;
+        long ineligibleSince = 0;
         while (true) {
             if (closing.isDone()) {
                 return "shutting down";
@@ -162,8 +190,15 @@ public final class LeaderElection implements AutoCloseable {
             if (watch.lost.isDone()) {
                 return "lease lost: " + watch.lost.getNow("");
             }
-            if (System.nanoTime() - watch.lastAck.get() > ttl.toNanos()) {
-                return "no keep-alive acknowledgement for " + ttl.toSeconds() + " s";
+            if (System.nanoTime() - watch.lastAck.get() > silenceLimit) {
+                return "no keep-alive acknowledgement for " + silenceLimit / 1_000_000 + " ms";
+            }
+            if (eligible.getAsBoolean()) {
+                ineligibleSince = 0;
+            } else if (ineligibleSince == 0) {
+                ineligibleSince = System.nanoTime();
+            } else if (System.nanoTime() - ineligibleSince > ttl.toNanos()) {
+                return "out of sync with etcd for " + ttl.toSeconds() + " s";
             }
             if (done.isDone()) {
                 return null;

@@ -34,9 +34,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * (or by hand in tests). Readers may wait for a revision, which is how the leader makes sure its
  * own last commit is visible before it decides the next request.
  *
- * <p>Node records and tombstones count only when they verify against the authority's own keys:
- * a forged record is kept as an invalid entry (its key exists and guarded writes compare its
- * revision) but never treated as an admitted node.
+ * <p>Node records must verify against the authority's keys to count as admitted; one that does
+ * not is kept as an invalid entry, and decisions about that name fail closed (it may be a record
+ * signed by a key the configuration forgot, not only a forgery). Any key under {@code revoked/}
+ * blocks its identity, verified or not, for the same reason. Values whose name inside differs
+ * from their key are invalid: the authority always writes back to the key it read.
  */
 public final class MeshCache implements MeshView {
     /** An enrollment waiting in {@code enroll/<node>}: its raw bytes and their digest. */
@@ -58,6 +60,7 @@ public final class MeshCache implements MeshView {
     private final Map<String, Stored<OperatorRequest>> requests = new TreeMap<>();
     private final Map<String, Long> ipam = new HashMap<>();
     private final Set<String> tombstones = new HashSet<>();
+    private final Set<String> unverified = new HashSet<>();
     private final Map<WireGuardPublicKey, String> byWireGuardKey = new HashMap<>();
     private final Map<Ed25519PublicKey, String> byIdentity = new HashMap<>();
 
@@ -78,6 +81,7 @@ public final class MeshCache implements MeshView {
             requests.clear();
             ipam.clear();
             tombstones.clear();
+            unverified.clear();
             byWireGuardKey.clear();
             byIdentity.clear();
             snapshot.forEach(this::applyLocked);
@@ -120,6 +124,7 @@ public final class MeshCache implements MeshView {
         switch (parsed.get().kind()) {
             case NODE -> {
                 unindex(name);
+                unverified.remove(change.key());
                 if (change.isDelete()) {
                     nodes.remove(name);
                 } else {
@@ -128,12 +133,14 @@ public final class MeshCache implements MeshView {
                     if (stored.isValid()) {
                         byWireGuardKey.put(stored.value().wgPublicKey(), name);
                         byIdentity.put(stored.value().identityKey(), name);
+                    } else {
+                        unverified.add(change.key());
                     }
                 }
             }
-            case TOKEN -> put(tokens, name, change, JoinToken.class);
-            case ENROLL_RESULT -> put(results, name, change, EnrollmentResult.class);
-            case REQUEST -> put(requests, name, change, OperatorRequest.class);
+            case TOKEN -> put(tokens, name, change, JoinToken.class, JoinToken::id);
+            case ENROLL_RESULT -> put(results, name, change, EnrollmentResult.class, EnrollmentResult::node);
+            case REQUEST -> put(requests, name, change, OperatorRequest.class, OperatorRequest::id);
             case ENROLL -> {
                 if (change.isDelete()) {
                     enrollments.remove(name);
@@ -150,10 +157,14 @@ public final class MeshCache implements MeshView {
                 }
             }
             case REVOKED -> {
+                unverified.remove(change.key());
                 if (change.isDelete()) {
                     tombstones.remove(name);
-                } else if (verifiesAs(change.value(), RevocationTombstone.class)) {
+                } else {
                     tombstones.add(name);
+                    if (!verifiesAs(change.value(), RevocationTombstone.class)) {
+                        unverified.add(change.key());
+                    }
                 }
             }
             default -> {
@@ -187,16 +198,25 @@ public final class MeshCache implements MeshView {
         }
     }
 
-    private static <T> void put(Map<String, Stored<T>> map, String name, Change change, Class<T> type) {
+    private static <T> void put(Map<String, Stored<T>> map, String name, Change change, Class<T> type,
+                                java.util.function.Function<T, String> nameInside) {
         if (change.isDelete()) {
             map.remove(name);
             return;
         }
         try {
-            map.put(name, Stored.valid(Json.parse(change.value(), type), change.modRevision()));
+            T value = Json.parse(change.value(), type);
+            map.put(name, name.equals(nameInside.apply(value))
+                    ? Stored.valid(value, change.modRevision())
+                    : Stored.invalid("names " + nameInside.apply(value) + " but is stored under " + name, change.modRevision()));
         } catch (MalformedValueException e) {
             map.put(name, Stored.invalid(e.getMessage(), change.modRevision()));
         }
+    }
+
+    /** Node records and tombstones that do not verify: each is a problem an operator must look at. */
+    public int unverifiedCount() {
+        return read(unverified::size).orElse(0);
     }
 
     /** Waits until every change up to {@code target} has been applied. */

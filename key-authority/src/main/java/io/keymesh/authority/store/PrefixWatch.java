@@ -6,8 +6,6 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
-import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
@@ -34,6 +32,9 @@ public final class PrefixWatch implements AutoCloseable {
         void snapshot(List<Change> all, long revision);
 
         void changes(List<Change> changes, long upTo);
+
+        /** The snapshot is handed over and the watch runs: {@link #isSynced()} is true from now on. */
+        void synced();
     }
 
     private final Client client;
@@ -72,11 +73,10 @@ public final class PrefixWatch implements AutoCloseable {
         }
         long myGeneration = ++generation;
         try {
-            GetResponse snapshot = client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build())
-                    .get(30, TimeUnit.SECONDS);
-            long revision = snapshot.getHeader().getRevision();
-            List<Change> all = new ArrayList<>(snapshot.getKvs().size());
-            for (KeyValue kv : snapshot.getKvs()) {
+            PagedRead.Snapshot snapshot = PagedRead.prefix(client, EtcdBytes.text(prefix));
+            long revision = snapshot.revision();
+            List<Change> all = new ArrayList<>(snapshot.entries().size());
+            for (KeyValue kv : snapshot.entries()) {
                 all.add(new Change(EtcdBytes.text(kv.getKey()), kv.getValue().getBytes(), kv.getModRevision()));
             }
             listener.snapshot(all, revision);
@@ -85,6 +85,7 @@ public final class PrefixWatch implements AutoCloseable {
                     response -> thread.execute(() -> deliver(myGeneration, response)),
                     error -> thread.execute(() -> failed(myGeneration, error)));
             synced = true;
+            listener.synced();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
