@@ -79,7 +79,7 @@ class KeyAuthorityIT {
         }
         AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, MESH, keyFile, List.of(),
                 List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), name, null);
-        Client client = etcd.newClient();
+        Client client = etcd.clientBuilder().maxInboundMessageSize(io.keymesh.authority.store.PagedRead.MAX_MESSAGE_BYTES).build();
         toClose.add(client);
         KeyAuthority authority = new KeyAuthority(client, settings, signingKey, Clock.systemUTC(), new Metrics());
         toClose.add(authority);
@@ -146,6 +146,35 @@ class KeyAuthorityIT {
         assertEquals(1, second.epoch());
         assertEquals(recordRevision, get(layout.node("node-a")).get(0).getModRevision(), "the record was not rewritten");
         assertArrayEquals(stored, get(layout.node("node-a")).get(0).getValue().getBytes());
+    }
+
+    @Test
+    void joinsWaitingBeforeTheAuthorityStartsAreAnsweredWithoutAnyFurtherWrite() throws Exception {
+        layout = new KeyLayout(etcd.uniquePrefix("waiting"));
+        Joiner joiner = new Joiner(etcd.client(), layout, MESH);
+        Joiner.Host host = joiner.host("early", joiner.issueToken(1, null));
+        joiner.write("early", host.request()).get(10, TimeUnit.SECONDS);
+        replica("a");
+        assertEquals(EnrollmentOutcome.ADMITTED, joiner.awaitResult("early", host.request(), WAIT).outcome());
+    }
+
+    @Test
+    void aMeshLargerThanOneGrpcMessageStillLoads() throws Exception {
+        layout = new KeyLayout(etcd.uniquePrefix("large"));
+        // Five values of 1.4 MB (etcd's request limit is 1.5 MiB): 7 MB in all, over gRPC's 4 MiB default.
+        String big = "{\"node\":\"x\",\"pad\":\"" + "a".repeat(1_400_000) + "\"}";
+        for (int i = 0; i < 5; i++) {
+            etcd.client().getKVClient().put(EtcdBytes.key(layout.enroll("big-" + i)), EtcdBytes.value(big.getBytes(StandardCharsets.UTF_8)))
+                    .get(30, TimeUnit.SECONDS);
+        }
+        KeyAuthority authority = replica("a");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!authority.isReady() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(authority.isReady(), "the replica loaded the mesh");
+        Joiner joiner = new Joiner(etcd.client(), layout, MESH);
+        assertEquals("oversized", joiner.awaitResult("big-0", big.getBytes(StandardCharsets.UTF_8), WAIT).reason());
     }
 
     @Test
