@@ -1,0 +1,74 @@
+package io.keymesh.schema.verify;
+
+import io.keymesh.schema.record.NodeRecord;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The epoch rule a reader keeps across records: per node, the highest epoch seen and what the
+ * record at that epoch said. A record below it is a rollback (a replayed older record); a
+ * different record at the same epoch is an equivocation (the authority, or its key, signed two
+ * versions of one epoch). Either is refused and changes nothing. Pure; the daemon persists
+ * {@link #highest()} so the rule survives a restart.
+ */
+public final class EpochGuard {
+    /** The highest epoch seen for a node and the signed content at that epoch. */
+    public record Seen(long epoch, byte[] content) {
+        public Seen {
+            content = content.clone();
+        }
+
+        @Override
+        public byte[] content() {
+            return content.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Seen other && epoch == other.epoch && Arrays.equals(content, other.content);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(epoch) * 31 + Arrays.hashCode(content);
+        }
+    }
+
+    private final Map<String, Seen> highest = new HashMap<>();
+
+    public EpochGuard() {
+    }
+
+    /** Resumes from what an earlier run persisted. */
+    public EpochGuard(Map<String, Seen> persisted) {
+        highest.putAll(persisted);
+    }
+
+    /** Accepts a verified record (and remembers it) or refuses it with the reason. */
+    public void admit(Verified<NodeRecord> verified) throws RejectedValueException {
+        NodeRecord record = verified.value();
+        Seen seen = highest.get(record.node());
+        if (seen != null) {
+            if (record.epoch() < seen.epoch()) {
+                throw new RejectedValueException(RejectReason.EPOCH_ROLLBACK, "record for " + record.node() + " at epoch "
+                        + record.epoch() + ", but epoch " + seen.epoch() + " was already seen");
+            }
+            if (record.epoch() == seen.epoch() && !Arrays.equals(seen.content, verified.content())) {
+                throw new RejectedValueException(RejectReason.EQUIVOCATION, "a second, different record for " + record.node()
+                        + " at epoch " + record.epoch());
+            }
+        }
+        highest.put(record.node(), new Seen(record.epoch(), verified.content()));
+    }
+
+    public Optional<Seen> seen(String node) {
+        return Optional.ofNullable(highest.get(node));
+    }
+
+    /** A copy of what to persist. */
+    public Map<String, Seen> highest() {
+        return Map.copyOf(highest);
+    }
+}
