@@ -1,0 +1,37 @@
+package io.keymesh.daemon.wireguard;
+
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import io.keymesh.schema.record.NodeRecord;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The peers a node wants: every active node of the mesh but itself. A node that advertises no
+ * endpoint sits behind NAT: its peers configure it without one (WireGuard learns where it is
+ * when it speaks), and it keeps that path open with a persistent keepalive toward every peer.
+ * Pure.
+ */
+public final class DesiredPeers {
+    private DesiredPeers() {
+    }
+
+    /**
+     * @param self             this node's own record, or null before it is admitted
+     * @param natKeepaliveSeconds keepalive this node sends when it is behind NAT (default 25)
+     */
+    public static Map<WireGuardPublicKey, PeerConfig> of(Collection<NodeRecord> verified, NodeRecord self, int natKeepaliveSeconds) {
+        boolean behindNat = self != null && self.endpoints().isEmpty();
+        Map<WireGuardPublicKey, PeerConfig> peers = new LinkedHashMap<>();
+        for (NodeRecord record : verified) {
+            if (!record.isActive() || (self != null && record.node().equals(self.node()))) {
+                continue;
+            }
+            peers.put(record.wgPublicKey(), new PeerConfig(record.wgPublicKey(),
+                    record.endpoints().isEmpty() ? null : record.endpoints().get(0),
+                    behindNat ? natKeepaliveSeconds : 0,
+                    record.allowedIps()));
+        }
+        return peers;
+    }
+}
