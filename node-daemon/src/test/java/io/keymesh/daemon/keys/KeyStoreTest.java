@@ -1,0 +1,67 @@
+package io.keymesh.daemon.keys;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keymesh.schema.keyfile.KeyFileException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KeyStoreTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void aFreshHostGetsBothKeysAndARestartLoadsTheSameOnes() throws Exception {
+        Path state = root.resolve("keymesh");
+        NodeKeys first = new KeyStore(state).loadOrCreate();
+        assertTrue(first.generated());
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state)));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve("identity.key"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve("wireguard.key"))));
+
+        NodeKeys again = new KeyStore(state).loadOrCreate();
+        assertFalse(again.generated());
+        assertEquals(first.identity().publicKey(), again.identity().publicKey());
+        assertEquals(first.wireGuard().publicKey(), again.wireGuard().publicKey());
+        assertFalse(again.toString().contains(again.wireGuard().toBase64Secret()));
+    }
+
+    @Test
+    void aCorruptKeyStopsWithAnInstructionAndIsNeverRegenerated() throws Exception {
+        Path state = root.resolve("keymesh");
+        new KeyStore(state).loadOrCreate();
+        Files.writeString(state.resolve("wireguard.key"), "not a key\n");
+        KeyFileException e = assertThrows(KeyFileException.class, () -> new KeyStore(state).loadOrCreate());
+        assertTrue(e.getMessage().startsWith(state.resolve("wireguard.key") + " is corrupt"), e.getMessage());
+        assertEquals("not a key\n", Files.readString(state.resolve("wireguard.key")), "the file is left as it was");
+    }
+
+    @Test
+    void aMissingHalfStopsInsteadOfMakingANewIdentity() throws Exception {
+        Path state = root.resolve("keymesh");
+        new KeyStore(state).loadOrCreate();
+        Files.delete(state.resolve("identity.key"));
+        KeyFileException e = assertThrows(KeyFileException.class, () -> new KeyStore(state).loadOrCreate());
+        assertTrue(e.getMessage().contains("is missing while its companion key exists"), e.getMessage());
+        assertFalse(Files.exists(state.resolve("identity.key")));
+    }
+
+    @Test
+    void keysOrADirectoryOpenToOthersStopTheDaemon() throws Exception {
+        Path state = root.resolve("keymesh");
+        new KeyStore(state).loadOrCreate();
+        Files.setPosixFilePermissions(state.resolve("identity.key"), PosixFilePermissions.fromString("rw-r--r--"));
+        assertTrue(assertThrows(KeyFileException.class, () -> new KeyStore(state).loadOrCreate()).getMessage()
+                .contains("readable by group or others"));
+        Files.setPosixFilePermissions(state.resolve("identity.key"), PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertTrue(assertThrows(KeyFileException.class, () -> new KeyStore(state).loadOrCreate()).getMessage()
+                .contains("chmod 700"));
+    }
+}
