@@ -74,7 +74,7 @@ public final class Joiner {
 
     /** Waits for an answer to exactly this request. */
     public EnrollmentResult awaitResult(String node, byte[] request, Duration timeout) throws Exception {
-        String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(request));
+        String digest = io.keymesh.schema.crypto.Digests.sha256Hex(request);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             Optional<EnrollmentResult> result = result(node);

@@ -1,5 +1,6 @@
 package io.keymesh.authority.state;
 
+import io.keymesh.schema.crypto.Digests;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.TrustedKeys;
 import io.keymesh.schema.crypto.WireGuardPublicKey;

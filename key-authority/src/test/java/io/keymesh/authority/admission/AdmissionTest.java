@@ -3,7 +3,7 @@ package io.keymesh.authority.admission;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import io.keymesh.authority.state.Digests;
+import io.keymesh.schema.crypto.Digests;
 import io.keymesh.authority.state.MeshCache;
 import io.keymesh.authority.state.MeshCache.Change;
 import io.keymesh.authority.state.MeshCache.PendingEnrollment;

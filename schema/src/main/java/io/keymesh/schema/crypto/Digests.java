@@ -1,10 +1,13 @@
-package io.keymesh.authority.state;
+package io.keymesh.schema.crypto;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** The digest that names a stored request: lower-case hex SHA-256 of its exact bytes. */
+/**
+ * Lower-case hex SHA-256: the fingerprint of a key, and the digest that names a stored request
+ * ({@code EnrollmentResult.requestDigest}) by its exact bytes.
+ */
 public final class Digests {
     private Digests() {
     }
