@@ -28,11 +28,6 @@ public final class Metrics {
         counters.computeIfAbsent(series(name, labels), k -> new LongAdder()).increment();
     }
 
-    public long count(String name, String... labels) {
-        LongAdder adder = counters.get(series(name, labels));
-        return adder == null ? 0 : adder.sum();
-    }
-
     public void gauge(String name, DoubleSupplier value) {
         gauges.put(name, value);
     }

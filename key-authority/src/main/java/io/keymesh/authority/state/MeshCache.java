@@ -312,11 +312,6 @@ public final class MeshCache implements MeshView {
         return read(() -> ipam.containsKey(address) ? Boolean.TRUE : null).isPresent();
     }
 
-    /** Mod revision of {@code ipam/<address>}, 0 when absent. */
-    public long addressRevision(String address) {
-        return read(() -> ipam.get(address)).orElse(0L);
-    }
-
     public int nodeCount() {
         return read(() -> nodes.size()).orElse(0);
     }

@@ -74,8 +74,7 @@ public final class UapiProtocol {
             switch (key) {
                 case "private_key" -> {
                     if (!value.matches("0{64}")) {
-                        devicePublic = WireGuardPrivateKey.parse(java.util.Base64.getEncoder().encodeToString(
-                                java.util.HexFormat.of().parseHex(value))).publicKey();
+                        devicePublic = WireGuardPrivateKey.fromHex(value).publicKey();
                     }
                 }
                 case "listen_port" -> listenPort = Integer.parseInt(value);
@@ -120,17 +119,8 @@ public final class UapiProtocol {
     /** Allowed IPs as the device holds them; host bits someone set by hand are masked off. */
     private static IpPrefix parseMasked(String value) {
         int slash = value.indexOf('/');
-        var address = io.keymesh.schema.record.IpAddresses.parse(value.substring(0, slash));
-        int length = Integer.parseInt(value.substring(slash + 1));
-        byte[] raw = address.getAddress();
-        for (int bit = length; bit < raw.length * 8; bit++) {
-            raw[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
-        }
-        try {
-            return new IpPrefix(java.net.InetAddress.getByAddress(raw), length);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException("a 4- or 16-byte address is always valid", e);
-        }
+        return IpPrefix.containing(io.keymesh.schema.record.IpAddresses.parse(value.substring(0, slash)),
+                Integer.parseInt(value.substring(slash + 1)));
     }
 
     private static final class PeerBuilder {

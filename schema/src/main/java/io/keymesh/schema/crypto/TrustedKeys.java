@@ -35,10 +35,6 @@ public final class TrustedKeys {
         return Optional.ofNullable(byId.get(keyId));
     }
 
-    public Collection<Ed25519PublicKey> all() {
-        return byId.values();
-    }
-
     @Override
     public String toString() {
         return "TrustedKeys" + byId.keySet();

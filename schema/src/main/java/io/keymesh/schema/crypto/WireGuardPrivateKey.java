@@ -34,6 +34,20 @@ public final class WireGuardPrivateKey {
         return new WireGuardPrivateKey(Base64Key.decode(base64 == null ? null : base64.strip(), "WireGuard private key"));
     }
 
+    /** Parses the hex form the userspace control socket uses. */
+    public static WireGuardPrivateKey fromHex(String hex) {
+        byte[] raw;
+        try {
+            raw = java.util.HexFormat.of().parseHex(hex);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("WireGuard private key is not valid hex");
+        }
+        if (raw.length != Base64Key.LENGTH) {
+            throw new IllegalArgumentException("WireGuard private key must be 32 bytes, got " + raw.length);
+        }
+        return new WireGuardPrivateKey(raw);
+    }
+
     /** Curve25519 clamping, as wg's {@code curve25519_clamp_secret}. */
     static void clamp(byte[] k) {
         k[0] &= (byte) 248;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 
 /**
  * A WireGuard underlay endpoint: an IP literal and a UDP port, written {@code 198.51.100.7:51820}
@@ -51,10 +50,6 @@ public record Endpoint(InetAddress address, int port) {
             throw new IllegalArgumentException("'" + NodeName.printable(text) + "': brackets are for IPv6 addresses only");
         }
         return new Endpoint(address, Integer.parseInt(port));
-    }
-
-    public InetSocketAddress toSocketAddress() {
-        return new InetSocketAddress(address, port);
     }
 
     @JsonValue

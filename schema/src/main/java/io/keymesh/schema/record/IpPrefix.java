@@ -41,6 +41,16 @@ public record IpPrefix(InetAddress address, int length) {
         return new IpPrefix(address, length);
     }
 
+    /** The prefix of {@code length} bits that contains {@code address}: its host bits cleared. */
+    public static IpPrefix containing(InetAddress address, int length) {
+        int bits = address.getAddress().length * 8;
+        if (length < 0 || length > bits) {
+            throw new IllegalArgumentException("prefix length must be 0 to " + bits + ", got " + length);
+        }
+        BigInteger network = new BigInteger(1, address.getAddress()).shiftRight(bits - length).shiftLeft(bits - length);
+        return new IpPrefix(toAddress(network, address.getAddress().length), length);
+    }
+
     /** The prefix that holds exactly one address: /32 for IPv4, /128 for IPv6. */
     public static IpPrefix host(InetAddress address) {
         return new IpPrefix(address, address.getAddress().length * 8);
@@ -69,8 +79,12 @@ public record IpPrefix(InetAddress address, int length) {
         if (offset.signum() < 0 || offset.compareTo(size) >= 0) {
             throw new IllegalArgumentException("offset " + offset + " is outside " + this);
         }
-        byte[] raw = new BigInteger(1, address.getAddress()).add(offset).toByteArray();
-        byte[] fixed = new byte[address.getAddress().length];
+        return toAddress(new BigInteger(1, address.getAddress()).add(offset), address.getAddress().length);
+    }
+
+    private static InetAddress toAddress(BigInteger value, int byteLength) {
+        byte[] raw = value.toByteArray();
+        byte[] fixed = new byte[byteLength];
         int copy = Math.min(raw.length, fixed.length);
         System.arraycopy(raw, raw.length - copy, fixed, fixed.length - copy, copy);
         try {

@@ -52,6 +52,15 @@ class RecordValuesTest {
     }
 
     @Test
+    void theContainingPrefixClearsHostBits() {
+        assertEquals("203.0.113.0/24", IpPrefix.containing(IpAddresses.parse("203.0.113.77"), 24).toString());
+        assertEquals("2001:db8:ff::/48", IpPrefix.containing(IpAddresses.parse("2001:db8:ff:1::9"), 48).toString());
+        assertEquals("198.18.0.7/32", IpPrefix.containing(IpAddresses.parse("198.18.0.7"), 32).toString());
+        assertEquals("0.0.0.0/0", IpPrefix.containing(IpAddresses.parse("192.0.2.1"), 0).toString());
+        assertThrows(IllegalArgumentException.class, () -> IpPrefix.containing(IpAddresses.parse("192.0.2.1"), 33));
+    }
+
+    @Test
     void endpointsAcceptIpLiteralsOnly() {
         assertEquals("[2001:db8::7]:51820", Endpoint.parse("[2001:db8:0::7]:51820").toString());
         assertEquals("192.0.2.7:51820", Endpoint.parse("192.0.2.7:51820").toString());
