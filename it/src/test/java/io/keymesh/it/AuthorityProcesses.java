@@ -74,7 +74,7 @@ final class AuthorityProcesses implements AutoCloseable {
 
     /** The candidate whose election key is oldest: etcd's election leader. */
     static Optional<String> leader(Client client, KeyLayout layout) throws Exception {
-        List<KeyValue> keys = client.getKVClient().get(io.keymesh.authority.store.EtcdBytes.key(layout.election() + "/"),
+        List<KeyValue> keys = client.getKVClient().get(io.keymesh.runtime.etcd.EtcdBytes.key(layout.election() + "/"),
                 GetOption.builder().isPrefix(true).build()).get(10, TimeUnit.SECONDS).getKvs();
         return keys.stream().min(Comparator.comparingLong(KeyValue::getCreateRevision))
                 .map(kv -> kv.getValue().toString(StandardCharsets.UTF_8));

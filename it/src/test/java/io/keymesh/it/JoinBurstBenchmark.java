@@ -3,7 +3,7 @@ package io.keymesh.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.etcd.jetcd.options.GetOption;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.JoinTokenSecret;
 import io.keymesh.schema.keyfile.KeyFiles;

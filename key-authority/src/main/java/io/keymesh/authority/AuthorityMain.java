@@ -1,8 +1,13 @@
 package io.keymesh.authority;
 
+import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.Version;
+import io.keymesh.runtime.Addresses;
+import static io.keymesh.runtime.YamlConfig.first;
+
 import io.etcd.jetcd.Client;
 import io.keymesh.authority.server.AuthorityHttp;
-import io.keymesh.authority.server.Metrics;
+import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.keyfile.KeyFiles;
@@ -85,17 +90,13 @@ public final class AuthorityMain implements Callable<Integer> {
                 "off".equals(httpValue) ? null : Addresses.listen(httpValue));
     }
 
-    static <T> T first(T flag, T file, T fallback) {
-        return flag != null ? flag : file != null ? file : fallback;
-    }
-
     @Override
     public Integer call() throws Exception {
         AuthoritySettings settings = settings();
         Ed25519PrivateKey key = Ed25519PrivateKey.parse(KeyFiles.readSecret(settings.signingKey()));
         Metrics metrics = new Metrics();
         Client client = Client.builder().endpoints(settings.endpoints().toArray(URI[]::new))
-                .maxInboundMessageSize(io.keymesh.authority.store.PagedRead.MAX_MESSAGE_BYTES).build();
+                .maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build();
         KeyAuthority authority = new KeyAuthority(client, settings, key, Clock.systemUTC(), metrics);
         AuthorityHttp server = settings.http() == null ? null : new AuthorityHttp(settings.http(), authority::isReady, metrics);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -1,5 +1,7 @@
 package io.keymesh.authority;
 
+import io.keymesh.runtime.DaemonThreads;
+
 import io.etcd.jetcd.Client;
 import io.keymesh.authority.LeaderTransactions.Plan;
 import io.keymesh.authority.LeaderTransactions.PlanBuilder;
@@ -11,15 +13,15 @@ import io.keymesh.authority.admission.Rejection;
 import io.keymesh.authority.admission.RevokeDecision;
 import io.keymesh.authority.election.LeaderElection;
 import io.keymesh.authority.election.Leadership;
-import io.keymesh.authority.server.Metrics;
+import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.authority.state.MeshCache;
-import io.keymesh.authority.state.MeshCache.Change;
+import io.keymesh.runtime.etcd.Change;
 import io.keymesh.authority.state.MeshCache.PendingEnrollment;
 import io.keymesh.authority.state.MeshView;
 import io.keymesh.authority.state.Stored;
 import io.keymesh.authority.store.FencedWriter;
 import io.keymesh.authority.store.FencedWriter.Outcome;
-import io.keymesh.authority.store.PrefixWatch;
+import io.keymesh.runtime.etcd.PrefixWatch;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.TrustedKeys;

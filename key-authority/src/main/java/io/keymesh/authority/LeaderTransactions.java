@@ -9,7 +9,7 @@ import io.keymesh.authority.admission.JoinDecision;
 import io.keymesh.authority.admission.RevokeDecision;
 import io.keymesh.authority.state.MeshCache.PendingEnrollment;
 import io.keymesh.authority.state.Stored;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.json.Json;
 import io.keymesh.schema.layout.KeyLayout;

@@ -12,8 +12,8 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.keymesh.authority.election.LeaderElection;
 import io.keymesh.authority.election.Leadership;
-import io.keymesh.authority.server.Metrics;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.metrics.Metrics;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.authority.store.FencedWriter;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.JoinTokenSecret;
@@ -79,7 +79,7 @@ class KeyAuthorityIT {
         }
         AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, MESH, keyFile, List.of(),
                 List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), name, null);
-        Client client = etcd.clientBuilder().maxInboundMessageSize(io.keymesh.authority.store.PagedRead.MAX_MESSAGE_BYTES).build();
+        Client client = etcd.clientBuilder().maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build();
         toClose.add(client);
         KeyAuthority authority = new KeyAuthority(client, settings, signingKey, Clock.systemUTC(), new Metrics());
         toClose.add(authority);

@@ -1,5 +1,7 @@
 package io.keymesh.authority;
 
+import io.keymesh.runtime.Cli;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.etcd.jetcd.Client;
 import io.keymesh.authority.cli.KeymeshCli;
-import io.keymesh.authority.server.Metrics;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.metrics.Metrics;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.JoinTokenSecret;
 import io.keymesh.schema.json.Json;

@@ -2,9 +2,9 @@ package io.keymesh.authority.cli;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
-import io.keymesh.authority.Addresses;
+import io.keymesh.runtime.Addresses;
 import io.keymesh.authority.ConfigFile;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.TrustedKeys;
@@ -49,7 +49,7 @@ final class Context implements AutoCloseable {
     Client client() {
         if (client == null) {
             client = Client.builder().endpoints(endpoints.toArray(URI[]::new))
-                    .maxInboundMessageSize(io.keymesh.authority.store.PagedRead.MAX_MESSAGE_BYTES).build();
+                    .maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build();
         }
         return client;
     }
@@ -77,7 +77,7 @@ final class Context implements AutoCloseable {
     /** Everything under {@code directory}, read in pages at one revision. */
     List<KeyValue> list(String directory) {
         try {
-            return io.keymesh.authority.store.PagedRead.prefix(client(), directory).entries();
+            return io.keymesh.runtime.etcd.PagedRead.prefix(client(), directory).entries();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");

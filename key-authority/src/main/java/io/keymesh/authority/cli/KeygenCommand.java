@@ -33,7 +33,7 @@ final class KeygenCommand implements Callable<Integer> {
         stdout.println("wrote " + out + " (mode 0600)");
         stdout.println("public key: " + key.publicKey().base64());
         stdout.println("key id:     " + key.publicKey().keyId());
-        stdout.println("Pin the public key in every daemon's configuration (trustKeys) before the authority signs with it.");
+        stdout.println("Pin the public key in every daemon's configuration (--trust-key) before the authority signs with it.");
         stdout.flush();
         return 0;
     }

@@ -1,7 +1,7 @@
 package io.keymesh.authority.cli;
 
-import io.keymesh.authority.Cli;
-import io.keymesh.authority.Version;
+import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.Version;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;

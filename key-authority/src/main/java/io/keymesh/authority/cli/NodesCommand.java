@@ -3,7 +3,7 @@ package io.keymesh.authority.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.etcd.jetcd.KeyValue;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.TrustedKeys;
 import io.keymesh.schema.json.Json;
 import io.keymesh.schema.json.MalformedValueException;

@@ -1,7 +1,7 @@
 package io.keymesh.authority.cli;
 
 import io.etcd.jetcd.KeyValue;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.json.Json;
 import io.keymesh.schema.json.MalformedValueException;
 import io.keymesh.schema.layout.KeyLayout;

@@ -1,7 +1,7 @@
 package io.keymesh.authority.cli;
 
 import io.etcd.jetcd.KeyValue;
-import io.keymesh.authority.store.EtcdBytes;
+import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.authority.verify.MeshAudit;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,6 +1,6 @@
 package io.keymesh.authority.election;
 
-import io.keymesh.authority.DaemonThreads;
+import io.keymesh.runtime.DaemonThreads;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.election.LeaderKey;

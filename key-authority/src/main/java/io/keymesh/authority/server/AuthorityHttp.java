@@ -1,6 +1,8 @@
 package io.keymesh.authority.server;
 
-import io.keymesh.authority.DaemonThreads;
+import io.keymesh.runtime.metrics.Metrics;
+
+import io.keymesh.runtime.DaemonThreads;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;

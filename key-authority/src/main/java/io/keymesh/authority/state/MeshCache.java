@@ -1,5 +1,6 @@
 package io.keymesh.authority.state;
 
+import io.keymesh.runtime.etcd.Change;
 import io.keymesh.schema.crypto.Digests;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.TrustedKeys;
@@ -94,16 +95,6 @@ public final class MeshCache implements MeshView {
     }
 
     /** One put or delete, from a snapshot or a watch. */
-    public record Change(String key, byte[] value, long modRevision) {
-        public static Change delete(String key, long revision) {
-            return new Change(key, null, revision);
-        }
-
-        boolean isDelete() {
-            return value == null;
-        }
-    }
-
     /** Applies the changes of one watch response, all at or below {@code upTo}. */
     public void apply(List<Change> changes, long upTo) {
         lock.lock();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.keymesh.schema.crypto.Digests;
 import io.keymesh.authority.state.MeshCache;
-import io.keymesh.authority.state.MeshCache.Change;
+import io.keymesh.runtime.etcd.Change;
 import io.keymesh.authority.state.MeshCache.PendingEnrollment;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.JoinTokenSecret;

@@ -30,6 +30,12 @@ public final class KeyStore {
         this.directory = directory;
     }
 
+    /** Whether any key of this host exists (a host without keys is fresh and must join). */
+    public boolean exists() {
+        return Files.exists(directory.resolve(IDENTITY_FILE), LinkOption.NOFOLLOW_LINKS)
+                || Files.exists(directory.resolve(WIREGUARD_FILE), LinkOption.NOFOLLOW_LINKS);
+    }
+
     public NodeKeys loadOrCreate() {
         Path identityFile = directory.resolve(IDENTITY_FILE);
         Path wireGuardFile = directory.resolve(WIREGUARD_FILE);

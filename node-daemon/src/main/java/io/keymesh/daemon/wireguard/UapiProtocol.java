@@ -108,7 +108,7 @@ public final class UapiProtocol {
         return peer;
     }
 
-    private static Endpoint parseEndpoint(String value) {
+    static Endpoint parseEndpoint(String value) {
         try {
             return Endpoint.parse(value);
         } catch (IllegalArgumentException e) {
@@ -117,7 +117,7 @@ public final class UapiProtocol {
     }
 
     /** Allowed IPs as the device holds them; host bits someone set by hand are masked off. */
-    private static IpPrefix parseMasked(String value) {
+    static IpPrefix parseMasked(String value) {
         int slash = value.indexOf('/');
         return IpPrefix.containing(io.keymesh.schema.record.IpAddresses.parse(value.substring(0, slash)),
                 Integer.parseInt(value.substring(slash + 1)));

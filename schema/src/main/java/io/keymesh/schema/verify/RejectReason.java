@@ -9,7 +9,9 @@ public enum RejectReason {
     WRONG_KEY_PATH("wrong-key-path"),
     WRONG_MESH("wrong-mesh"),
     EPOCH_ROLLBACK("epoch-rollback"),
-    EQUIVOCATION("equivocation");
+    EQUIVOCATION("equivocation"),
+    /** A signed value vanished: only a newer signed record may replace one, a deletion is nobody's statement. */
+    UNSIGNED_DELETE("unsigned-delete");
 
     private final String code;
 

@@ -1,4 +1,4 @@
-package io.keymesh.authority.store;
+package io.keymesh.runtime.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;

@@ -1,4 +1,4 @@
-package io.keymesh.authority;
+package io.keymesh.runtime;
 
 import java.util.concurrent.ThreadFactory;
 

@@ -1,4 +1,4 @@
-package io.keymesh.authority.server;
+package io.keymesh.runtime.metrics;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,6 +26,11 @@ public final class Metrics {
     /** {@code labels} alternate name and value: {@code inc("x_total", "reason", "spent-token")}. */
     public void inc(String name, String... labels) {
         counters.computeIfAbsent(series(name, labels), k -> new LongAdder()).increment();
+    }
+
+    /** Adds {@code amount} (zero still makes the series appear, so a scrape shows it at 0). */
+    public void add(String name, long amount, String... labels) {
+        counters.computeIfAbsent(series(name, labels), k -> new LongAdder()).add(amount);
     }
 
     public void gauge(String name, DoubleSupplier value) {

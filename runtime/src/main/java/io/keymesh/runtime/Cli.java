@@ -1,4 +1,4 @@
-package io.keymesh.authority;
+package io.keymesh.runtime;
 
 import io.keymesh.schema.keyfile.KeyFileException;
 import picocli.CommandLine;
@@ -42,7 +42,7 @@ public final class Cli {
         return cli.execute(args);
     }
 
-    static String message(Throwable e) {
+    public static String message(Throwable e) {
         if (e instanceof IllegalArgumentException || e instanceof KeyFileException || e instanceof IllegalStateException) {
             return e.getMessage();
         }
@@ -50,7 +50,7 @@ public final class Cli {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String text = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        String text = Errors.rootMessage(e);
         if (root instanceof java.util.concurrent.TimeoutException) {
             text = "etcd did not answer in time (is it running and reachable?)";
         }

@@ -1,6 +1,7 @@
-package io.keymesh.authority.store;
+package io.keymesh.runtime.etcd;
 
-import io.keymesh.authority.DaemonThreads;
+import io.keymesh.runtime.Errors;
+import io.keymesh.runtime.DaemonThreads;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -9,7 +10,6 @@ import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
-import io.keymesh.authority.state.MeshCache.Change;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class PrefixWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrefixWatch.class);
-    private static final Duration RETRY_DELAY = Duration.ofMillis(500);
+    private static final Duration MIN_RETRY = Duration.ofMillis(250);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(5);
 
     public interface Listener {
         void snapshot(List<Change> all, long revision);
@@ -46,6 +47,8 @@ public final class PrefixWatch implements AutoCloseable {
     private volatile boolean synced;
     private volatile boolean closed;
     private long generation;
+    private Duration retry = MIN_RETRY;
+    private boolean failingQuietly;
 
     public PrefixWatch(Client client, String prefix, Listener listener) {
         this.client = client;
@@ -85,11 +88,21 @@ public final class PrefixWatch implements AutoCloseable {
                     response -> thread.execute(() -> deliver(myGeneration, response)),
                     error -> thread.execute(() -> failed(myGeneration, error)));
             synced = true;
+            retry = MIN_RETRY;
+            if (failingQuietly) {
+                LOG.info("reading {} from etcd again (revision {})", EtcdBytes.text(prefix), revision);
+                failingQuietly = false;
+            }
             listener.synced();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            LOG.warn("cannot read {} from etcd ({}); retrying", EtcdBytes.text(prefix), e.getMessage());
+            // One line when etcd goes away, not one per retry; the etcd-connection metric says the rest.
+            if (!failingQuietly) {
+                LOG.warn("cannot read {} from etcd ({}); retrying with backoff up to {} s", EtcdBytes.text(prefix),
+                        Errors.rootMessage(e), MAX_RETRY.toSeconds());
+                failingQuietly = true;
+            }
             scheduleResync();
         }
     }
@@ -129,9 +142,11 @@ public final class PrefixWatch implements AutoCloseable {
 
     private void scheduleResync() {
         if (!closed) {
-            thread.schedule(this::resync, RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+            thread.schedule(this::resync, retry.toMillis(), TimeUnit.MILLISECONDS);
+            retry = retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
         }
     }
+
 
     @Override
     public void close() {

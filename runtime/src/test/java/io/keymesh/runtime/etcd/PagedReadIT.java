@@ -1,4 +1,4 @@
-package io.keymesh.authority.store;
+package io.keymesh.runtime.etcd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,0 +1,175 @@
+package io.keymesh.daemon;
+
+import static io.keymesh.runtime.YamlConfig.first;
+
+import io.etcd.jetcd.Client;
+import io.keymesh.daemon.keys.KeyStore;
+import io.keymesh.daemon.keys.NodeKeys;
+import io.keymesh.daemon.link.LinkManager;
+import io.keymesh.daemon.reconcile.DeviceOverrides;
+import io.keymesh.daemon.wireguard.MemoryDevice;
+import io.keymesh.daemon.wireguard.UapiDevice;
+import io.keymesh.daemon.wireguard.WgToolDevice;
+import io.keymesh.daemon.wireguard.WireGuardDevice;
+import io.keymesh.runtime.Addresses;
+import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.Version;
+import io.keymesh.runtime.etcd.PagedRead;
+import io.keymesh.runtime.metrics.Metrics;
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.record.Endpoint;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code keymesh-daemon}: the per-host daemon, run by systemd. */
+@Command(name = "keymesh-daemon", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = "Keeps this host's WireGuard peers in step with the verified keymesh records in etcd.")
+public final class DaemonMain implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(DaemonMain.class);
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (flags override it)")
+    Path config;
+
+    @Option(names = "--endpoints", paramLabel = "URL", split = ",", description = "etcd client URLs (default http://127.0.0.1:2379)")
+    List<String> endpoints;
+
+    @Option(names = "--prefix", description = "etcd key prefix (default " + KeyLayout.DEFAULT_PREFIX + ")")
+    String prefix;
+
+    @Option(names = "--mesh", description = "mesh name (default keymesh)")
+    String mesh;
+
+    @Option(names = "--node", description = "this host's node name (default the host name)")
+    String node;
+
+    @Option(names = "--trust-key", paramLabel = "BASE64", description = "a pinned authority public key (repeatable; at least one)")
+    List<String> trustKeys;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "keys and last verified records (default /var/lib/keymesh)")
+    Path stateDir;
+
+    @Option(names = "--interface", paramLabel = "NAME", description = "WireGuard interface (default km0)")
+    String interfaceName;
+
+    @Option(names = "--backend", description = "auto, wg, uapi or memory (default auto)")
+    String backend;
+
+    @Option(names = "--implementation", description = "how to create a missing interface: kernel or wireguard-go (default kernel)")
+    String implementation;
+
+    @Option(names = "--endpoint", paramLabel = "IP:PORT", description = "where peers reach this host (repeatable; none: behind NAT)")
+    List<String> advertise;
+
+    @Option(names = "--listen-port", description = "WireGuard UDP port (default: the mesh config's, else 51820)")
+    Integer listenPort;
+
+    @Option(names = "--keepalive", paramLabel = "SECONDS", description = "keepalive toward peers when behind NAT (default: the mesh config's, else 25)")
+    Integer keepalive;
+
+    @Option(names = "--mtu", description = "interface MTU (default: the mesh config's, else underlay MTU minus 80)")
+    Integer mtu;
+
+    @Option(names = "--join-token-file", paramLabel = "FILE", description = "0600 file with a join token (until admitted)")
+    Path joinTokenFile;
+
+    @Option(names = "--http", paramLabel = "HOST:PORT", description = "/healthz /readyz /metrics /peers (default 127.0.0.1:9471; 'off' for none)")
+    String http;
+
+    DaemonSettings settings() throws java.net.UnknownHostException {
+        DaemonConfigFile file = DaemonConfigFile.load(config);
+        List<Ed25519PublicKey> trusted = new ArrayList<>();
+        for (String key : first(trustKeys, file.trustedKeys(), List.<String>of())) {
+            trusted.add(Ed25519PublicKey.parse(key));
+        }
+        List<Endpoint> advertised = first(advertise, file.advertise(), List.<String>of()).stream().map(Endpoint::parse).toList();
+        String httpValue = first(http, file.http(), "127.0.0.1:9471");
+        String token = joinTokenFile != null ? joinTokenFile.toString() : file.joinTokenFile();
+        return new DaemonSettings(
+                Addresses.endpoints(first(endpoints, file.endpoints(), List.of("http://127.0.0.1:2379"))),
+                new KeyLayout(first(prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX)),
+                first(mesh, file.mesh(), "keymesh"),
+                first(node, file.node(), InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT).split("\\.")[0]),
+                trusted,
+                Path.of(first(stateDir == null ? null : stateDir.toString(), file.stateDir(), "/var/lib/keymesh")),
+                first(interfaceName, file.interfaceName(), "km0"),
+                choice(DaemonSettings.Backend.class, "backend", first(backend, file.backend(), "auto")),
+                choice(LinkManager.Implementation.class, "implementation", first(implementation, file.implementation(), "kernel")),
+                advertised,
+                new DeviceOverrides(first(listenPort, file.listenPort(), null), first(keepalive, file.keepaliveSeconds(), null),
+                        first(mtu, file.mtu(), null)),
+                token == null ? null : Path.of(token),
+                "off".equals(httpValue) ? null : Addresses.listen(httpValue));
+    }
+
+    static <E extends Enum<E>> E choice(Class<E> type, String what, String value) {
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().replace('_', '-').equalsIgnoreCase(value)) {
+                return constant;
+            }
+        }
+        List<String> names = java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.name().replace('_', '-').toLowerCase(Locale.ROOT)).toList();
+        throw new IllegalArgumentException(what + " '" + value + "' is not one of " + names);
+    }
+
+    static WireGuardDevice device(DaemonSettings settings) {
+        return switch (settings.backend()) {
+            case MEMORY -> new MemoryDevice();
+            case UAPI -> new UapiDevice(settings.interfaceName());
+            case WG -> new WgToolDevice(settings.interfaceName());
+            case AUTO -> settings.implementation() == LinkManager.Implementation.WIREGUARD_GO
+                    || Files.exists(UapiDevice.SOCKET_DIRECTORY.resolve(settings.interfaceName() + ".sock"))
+                    ? new UapiDevice(settings.interfaceName()) : new WgToolDevice(settings.interfaceName());
+        };
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        DaemonSettings settings = settings();
+        KeyStore store = new KeyStore(settings.stateDirectory());
+        if (!store.exists() && settings.joinTokenFile() == null) {
+            throw new IllegalArgumentException("this host has no keys in " + settings.stateDirectory() + " yet, so it must join: "
+                    + "start it with --join-token-file (create a token with 'keymesh token create')");
+        }
+        NodeKeys keys = store.loadOrCreate();
+        WireGuardDevice device = device(settings);
+        LinkManager links = settings.backend() == DaemonSettings.Backend.MEMORY ? null : new LinkManager(settings.implementation());
+        Client client = Client.builder().endpoints(settings.endpoints().toArray(URI[]::new))
+                .maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES).build();
+        NodeDaemon daemon = new NodeDaemon(settings, client, keys, device, links, new Metrics(), Version.current());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("stopping; the WireGuard interface and its peers stay as they are");
+            daemon.close();
+            client.close();
+            stopped.countDown();
+        }, "keymesh-shutdown"));
+        LOG.info("keymesh-daemon {} starting: node {}, mesh {}, identity {}, WireGuard key {}, interface {} ({}), etcd {}{}",
+                Version.current(), settings.node(), settings.mesh(), keys.identity().publicKey().keyId(), keys.wireGuard().publicKey(),
+                settings.interfaceName(), device.getClass().getSimpleName(), settings.endpoints(),
+                keys.generated() ? ", new keys generated" : "");
+        daemon.start();
+        if (daemon.httpAddress() != null) {
+            LOG.info("serving /healthz /readyz /metrics /peers on http://{}:{}", daemon.httpAddress().getHostString(),
+                    daemon.httpAddress().getPort());
+        }
+        String failure = daemon.failure().get();
+        LOG.error("{}", failure);
+        throw new IllegalStateException(failure);
+    }
+
+    public static void main(String[] args) {
+        System.exit(Cli.run(new DaemonMain(), args));
+    }
+}

@@ -1,0 +1,183 @@
+package io.keymesh.daemon;
+
+import io.etcd.jetcd.Client;
+import io.keymesh.daemon.http.DaemonHttp;
+import io.keymesh.daemon.join.Enrollment;
+import io.keymesh.daemon.keys.NodeKeys;
+import io.keymesh.daemon.link.LinkManager;
+import io.keymesh.daemon.mesh.MeshFeed;
+import io.keymesh.daemon.mesh.MeshSnapshot;
+import io.keymesh.daemon.mesh.VerifiedMesh;
+import io.keymesh.daemon.reconcile.DevicePlan;
+import io.keymesh.daemon.reconcile.DeviceWorker;
+import io.keymesh.daemon.reconcile.Identity;
+import io.keymesh.daemon.state.StateFile;
+import io.keymesh.daemon.status.StatusReporter;
+import io.keymesh.daemon.wireguard.WireGuardDevice;
+import io.keymesh.runtime.DaemonThreads;
+import io.keymesh.runtime.Errors;
+import io.keymesh.runtime.metrics.Metrics;
+import io.keymesh.schema.crypto.JoinTokenSecret;
+import io.keymesh.schema.crypto.TrustedKeys;
+import io.keymesh.schema.keyfile.KeyFiles;
+import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.NodeState;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One host's daemon, wired: persisted state brings the device up first (offline boot), then the
+ * verified feed from etcd drives the device worker; a host that is not a member yet joins with
+ * its token; status and HTTP run on Vert.x. {@link #failure()} completes when the daemon cannot
+ * go on (a rejected join), with the one line to tell the operator.
+ */
+public final class NodeDaemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeDaemon.class);
+    private static final long STATUS_PERIOD_MS = 5_000;
+
+    private final DaemonSettings settings;
+    private final Client client;
+    private final NodeKeys keys;
+    private final Identity self;
+    private final Metrics metrics;
+    private final StateFile stateFile;
+    private final MeshFeed feed;
+    private final DeviceWorker worker;
+    private final Vertx vertx;
+    private final ExecutorService joiner = Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-join"));
+    private final AtomicBoolean joinStarted = new AtomicBoolean();
+    private final CompletableFuture<String> failure = new CompletableFuture<>();
+    private final String version;
+    private StateFile.Saved lastSaved;
+    private HttpServer http;
+
+    public NodeDaemon(DaemonSettings settings, Client client, NodeKeys keys, WireGuardDevice device, LinkManager links, Metrics metrics,
+                      String version) {
+        this.settings = settings;
+        this.client = client;
+        this.keys = keys;
+        this.metrics = metrics;
+        this.version = version;
+        this.self = new Identity(settings.node(), keys.identity().publicKey(), keys.wireGuard().publicKey());
+        this.stateFile = new StateFile(settings.stateDirectory());
+        StateFile.Saved saved = stateFile.load();
+        this.lastSaved = saved;
+        VerifiedMesh mesh = new VerifiedMesh(settings.layout(), TrustedKeys.of(settings.trustedKeys()), settings.mesh(), saved.highestSeen());
+        this.worker = new DeviceWorker(device, links, keys.wireGuard(), self, settings.interfaceName(), settings.overrides(),
+                saved.owned(), metrics, this::applied);
+        this.feed = new MeshFeed(mesh, settings.layout(), metrics, worker::submit, this::nodesSynced);
+        MeshSnapshot restored = feed.restore(saved);
+        if (!saved.records().isEmpty()) {
+            LOG.info("bringing the mesh up from {}: {} verified record(s) up to revision {}, before etcd answers",
+                    stateFile.path(), restored.records().size(), restored.revision());
+            worker.submit(restored);
+        }
+        this.vertx = Vertx.vertx();
+    }
+
+    /** Starts reading etcd, the status timer and the HTTP server; returns once HTTP listens. */
+    public void start() throws Exception {
+        feed.start(client);
+        StatusReporter status = new StatusReporter(client, settings.layout(), settings.node(), version, worker, Clock.systemUTC());
+        vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());
+        if (settings.http() != null) {
+            http = new DaemonHttp(vertx, worker, metrics, this::isReady).listen(settings.http())
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The device matches the newest verified records known (from etcd, or from the state file while etcd is away). */
+    public boolean isReady() {
+        return worker.inSync();
+    }
+
+    public InetSocketAddress httpAddress() {
+        return http == null ? null : new InetSocketAddress(settings.http().getHostString(), http.actualPort());
+    }
+
+    public CompletableFuture<String> failure() {
+        return failure;
+    }
+
+    public DeviceWorker worker() {
+        return worker;
+    }
+
+    /** Worker thread: persist what was applied (only when it changed). */
+    private void applied(MeshSnapshot snapshot, DevicePlan plan, Set<WireGuardPublicKey> owned) {
+        StateFile.Saved next = feed.saved(owned);
+        if (!sameState(next, lastSaved)) {
+            try {
+                stateFile.save(next);
+                lastSaved = next;
+            } catch (RuntimeException e) {
+                LOG.warn("cannot save {} ({}); the mesh still works, but a reboot without etcd would start with fewer peers",
+                        stateFile.path(), Errors.rootMessage(e));
+            }
+        }
+    }
+
+    private static boolean sameState(StateFile.Saved a, StateFile.Saved b) {
+        return a.revision() == b.revision() && a.owned().equals(b.owned()) && a.records().keySet().equals(b.records().keySet())
+                && a.highestSeen().equals(b.highestSeen()) && a.records().entrySet().stream()
+                        .allMatch(e -> java.util.Arrays.equals(e.getValue(), b.records().get(e.getKey())))
+                && java.util.Arrays.equals(a.config(), b.config());
+    }
+
+    /** Feed thread, after each full read of nodes/: is this host a member, or must it join? */
+    private void nodesSynced() {
+        NodeRecord own = feed.current().records().get(settings.node());
+        if (self.isAdmittedBy(own)) {
+            return;
+        }
+        if (own != null && own.identityKey().equals(self.identityKey()) && own.state() == NodeState.REVOKED) {
+            LOG.error("{} was revoked at epoch {}; it has no peers. Re-imaging it as a new identity needs a new join token.",
+                    settings.node(), own.epoch());
+            return;
+        }
+        if (settings.joinTokenFile() == null) {
+            LOG.error("{} is not a member of mesh {} yet; start the daemon with --join-token-file (create a token with "
+                    + "'keymesh token create')", settings.node(), settings.mesh());
+            return;
+        }
+        if (joinStarted.compareAndSet(false, true)) {
+            joiner.execute(this::join);
+        }
+    }
+
+    private void join() {
+        try {
+            JoinTokenSecret token = JoinTokenSecret.parse(KeyFiles.readSecret(settings.joinTokenFile()));
+            Enrollment.join(client, settings.layout(), settings.mesh(), settings.node(), keys, settings.advertised(), token,
+                    Clock.systemUTC());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            failure.complete(Objects.requireNonNullElse(Errors.rootMessage(e), "join failed"));
+        }
+    }
+
+    @Override
+    public void close() {
+        joiner.shutdownNow();
+        feed.close();
+        worker.close();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.debug("closing Vert.x: {}", e.getMessage());
+        }
+    }
+}

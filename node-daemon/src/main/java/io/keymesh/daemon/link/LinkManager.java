@@ -1,0 +1,138 @@
+package io.keymesh.daemon.link;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keymesh.daemon.exec.Exec;
+import io.keymesh.daemon.wireguard.UapiDevice;
+import io.keymesh.schema.record.IpAddresses;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes the WireGuard interface exist, with the node's addresses and MTU, and up, using
+ * {@code ip} (iproute2). It only ever adds: an existing interface is adopted as it is, addresses
+ * someone else put on it stay, and nothing here deletes an interface or takes it down.
+ */
+public final class LinkManager {
+    /** How a missing interface is created. */
+    public enum Implementation {
+        /** {@code ip link add ... type wireguard}: the kernel module. */
+        KERNEL,
+        /** {@code wireguard-go <if>}: the userspace implementation, which keeps running on its own. */
+        WIREGUARD_GO
+    }
+
+    /** WireGuard's overhead over IPv6: 40 (IPv6) + 8 (UDP) + 32 (WireGuard header and tag). */
+    static final int WIREGUARD_OVERHEAD = 80;
+    private static final int DEFAULT_UNDERLAY_MTU = 1500;
+    private static final Logger LOG = LoggerFactory.getLogger(LinkManager.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Implementation implementation;
+
+    public LinkManager(Implementation implementation) {
+        this.implementation = implementation;
+    }
+
+    /** Creates the interface if missing, adds missing addresses, sets the MTU, brings it up; each only when needed. */
+    public void ensure(LinkSpec spec) throws IOException {
+        JsonNode link = show(spec.name());
+        boolean created = false;
+        if (link == null) {
+            create(spec.name());
+            link = show(spec.name());
+            if (link == null) {
+                throw new IOException("interface " + spec.name() + " did not appear after creating it");
+            }
+            created = true;
+        }
+        Integer mtu = spec.mtu() != null ? spec.mtu() : created ? underlayMtu() - WIREGUARD_OVERHEAD : null;
+        if (mtu != null && link.path("mtu").asInt() != mtu) {
+            Exec.check("ip", "link", "set", "dev", spec.name(), "mtu", Integer.toString(mtu));
+            LOG.info("interface {}: MTU {}", spec.name(), mtu);
+        }
+        Set<String> present = new HashSet<>();
+        for (JsonNode info : link.path("addr_info")) {
+            present.add(IpAddresses.format(IpAddresses.parse(info.path("local").asText())) + "/" + info.path("prefixlen").asInt());
+        }
+        for (LinkAddress address : spec.addresses()) {
+            if (!present.contains(address.toString())) {
+                Exec.check("ip", "address", "add", address.toString(), "dev", spec.name());
+                LOG.info("interface {}: address {}", spec.name(), address);
+            }
+        }
+        boolean up = false;
+        for (JsonNode flag : link.path("flags")) {
+            up |= "UP".equals(flag.asText());
+        }
+        if (!up) {
+            Exec.check("ip", "link", "set", "dev", spec.name(), "up");
+            LOG.info("interface {}: up", spec.name());
+        }
+    }
+
+    /** The interface as {@code ip -j address show} describes it, or null when there is none. */
+    private static JsonNode show(String name) throws IOException {
+        Exec.Result result = Exec.run(List.of("ip", "-j", "address", "show", "dev", name), null);
+        if (!result.ok()) {
+            if (result.stderr().contains("does not exist")) {
+                return null;
+            }
+            throw new IOException("ip address show dev " + name + " failed: " + result.stderr());
+        }
+        JsonNode all = JSON.readTree(result.stdout());
+        return all.isArray() && all.size() == 1 ? all.get(0) : null;
+    }
+
+    private void create(String name) throws IOException {
+        if (implementation == Implementation.KERNEL) {
+            Exec.Result result = Exec.run(List.of("ip", "link", "add", "dev", name, "type", "wireguard"), null);
+            if (!result.ok()) {
+                throw new IOException("cannot create WireGuard interface " + name + " in the kernel (" + result.stderr()
+                        + "); without the WireGuard module, set implementation to wireguard-go");
+            }
+            LOG.info("created interface {} (kernel WireGuard)", name);
+            return;
+        }
+        // wireguard-go forks into the background and the parent exits once the device exists;
+        // the interface then outlives this daemon, so a daemon restart never interrupts traffic.
+        Exec.check(List.of("wireguard-go", name), null);
+        Path socket = UapiDevice.SOCKET_DIRECTORY.resolve(name + ".sock");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(socket) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for " + socket, e);
+            }
+        }
+        if (!Files.exists(socket)) {
+            throw new IOException("wireguard-go did not create " + socket + " within 10 s");
+        }
+        LOG.info("created interface {} (wireguard-go)", name);
+    }
+
+    /** The MTU of the interface holding the default route; 1500 when there is none. */
+    static int underlayMtu() throws IOException {
+        Exec.Result route = Exec.run(List.of("ip", "-j", "route", "show", "default"), null);
+        if (route.ok()) {
+            JsonNode routes = JSON.readTree(route.stdout().isBlank() ? "[]" : route.stdout());
+            for (JsonNode r : routes) {
+                String dev = r.path("dev").asText("");
+                JsonNode link = dev.isEmpty() ? null : show(dev);
+                if (link != null && link.path("mtu").asInt() > 0) {
+                    return link.path("mtu").asInt();
+                }
+            }
+        }
+        return DEFAULT_UNDERLAY_MTU;
+    }
+}

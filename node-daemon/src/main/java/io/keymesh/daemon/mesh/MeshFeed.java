@@ -1,0 +1,146 @@
+package io.keymesh.daemon.mesh;
+
+import io.etcd.jetcd.Client;
+import io.keymesh.daemon.state.StateFile;
+import io.keymesh.runtime.etcd.Change;
+import io.keymesh.runtime.etcd.PrefixWatch;
+import io.keymesh.runtime.metrics.Metrics;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.verify.RejectReason;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Feeds the verified mesh from etcd: a snapshot-then-watch of {@code nodes/} and one of the
+ * {@code config} key, each on its own thread (never an event loop, since checking thousands of
+ * signatures takes a while). After every batch the new verified snapshot goes to the consumer;
+ * every refused value is logged once and counted by reason.
+ */
+public final class MeshFeed implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MeshFeed.class);
+
+    private final VerifiedMesh mesh;
+    private final KeyLayout layout;
+    private final Metrics metrics;
+    private final Consumer<MeshSnapshot> consumer;
+    private final Runnable nodesSynced;
+    private PrefixWatch nodesWatch;
+    private PrefixWatch configWatch;
+
+    /**
+     * @param nodesSynced called (on the feed's thread) after each full read of {@code nodes/}
+     */
+    public MeshFeed(VerifiedMesh mesh, KeyLayout layout, Metrics metrics, Consumer<MeshSnapshot> consumer, Runnable nodesSynced) {
+        this.mesh = mesh;
+        this.layout = layout;
+        this.metrics = metrics;
+        this.consumer = consumer;
+        this.nodesSynced = nodesSynced;
+        metrics.describe("keymesh_daemon_refused_records_total", "counter", "Values from etcd refused, by reason; none was applied");
+        metrics.describe("keymesh_daemon_etcd_connected", "gauge", "1 while the node records are read and watched from etcd");
+        for (RejectReason reason : RejectReason.values()) {
+            metrics.add("keymesh_daemon_refused_records_total", 0, "reason", reason.code());
+        }
+    }
+
+    /** Restores what the state file holds, re-verified against today's pinned keys; returns the snapshot. */
+    public synchronized MeshSnapshot restore(StateFile.Saved saved) {
+        List<Change> records = new ArrayList<>();
+        saved.records().forEach((key, value) -> records.add(new Change(key, value, saved.revision())));
+        report(mesh.changes(records, saved.revision()));
+        if (saved.config() != null) {
+            mesh.config(saved.config()).ifPresent(this::report);
+        }
+        return mesh.view();
+    }
+
+    public void start(Client client) {
+        nodesWatch = new PrefixWatch(client, layout.directory(KeyLayout.Kind.NODE), new PrefixWatch.Listener() {
+            @Override
+            public void snapshot(List<Change> all, long revision) {
+                publish(() -> mesh.snapshot(all, revision));
+            }
+
+            @Override
+            public void changes(List<Change> changes, long upTo) {
+                publish(() -> mesh.changes(changes, upTo));
+            }
+
+            @Override
+            public void synced() {
+                nodesSynced.run();
+            }
+        });
+        String configKey = layout.config();
+        configWatch = new PrefixWatch(client, configKey, new PrefixWatch.Listener() {
+            @Override
+            public void snapshot(List<Change> all, long revision) {
+                all.stream().filter(c -> c.key().equals(configKey)).forEach(this::one);
+            }
+
+            @Override
+            public void changes(List<Change> changes, long upTo) {
+                changes.stream().filter(c -> c.key().equals(configKey)).forEach(this::one);
+            }
+
+            private void one(Change change) {
+                publish(() -> mesh.config(change.value()).map(List::of).orElse(List.of()));
+            }
+
+            @Override
+            public void synced() {
+            }
+        });
+        metrics.gauge("keymesh_daemon_etcd_connected", () -> nodesWatch.isSynced() ? 1 : 0);
+        nodesWatch.start();
+        configWatch.start();
+    }
+
+    /** The verified mesh now (possibly newer than what the device has). */
+    public synchronized MeshSnapshot current() {
+        return mesh.view();
+    }
+
+    public boolean isSynced() {
+        return nodesWatch != null && nodesWatch.isSynced();
+    }
+
+    private void publish(java.util.function.Supplier<List<Refusal>> step) {
+        MeshSnapshot snapshot;
+        synchronized (this) {
+            report(step.get());
+            snapshot = mesh.view();
+        }
+        consumer.accept(snapshot);
+    }
+
+    private void report(List<Refusal> refusals) {
+        refusals.forEach(this::report);
+    }
+
+    private void report(Refusal refusal) {
+        metrics.inc("keymesh_daemon_refused_records_total", "reason", refusal.reason().code());
+        LOG.warn("refused {}: {}", refusal.key(), refusal.detail());
+    }
+
+    /** What the state file should hold now, with the peers keymesh owns on the device. */
+    public synchronized StateFile.Saved saved(Set<WireGuardPublicKey> owned) {
+        return new StateFile.Saved(mesh.revision(), mesh.storedRecords(), mesh.storedConfig(), mesh.highestSeen(), owned);
+    }
+
+    @Override
+    public void close() {
+        if (nodesWatch != null) {
+            nodesWatch.close();
+        }
+        if (configWatch != null) {
+            configWatch.close();
+        }
+    }
+}

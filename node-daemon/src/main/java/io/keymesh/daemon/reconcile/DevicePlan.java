@@ -1,0 +1,57 @@
+package io.keymesh.daemon.reconcile;
+
+import io.keymesh.daemon.link.LinkAddress;
+import io.keymesh.daemon.link.LinkSpec;
+import io.keymesh.daemon.wireguard.DesiredPeers;
+import io.keymesh.daemon.wireguard.PeerConfig;
+import io.keymesh.daemon.mesh.MeshSnapshot;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import io.keymesh.schema.record.IpPrefix;
+import io.keymesh.schema.record.MeshConfig;
+import io.keymesh.schema.record.NodeRecord;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the device should be for one verified snapshot. Pure. While this host is not an active
+ * member (not yet admitted, or revoked) it wants no peers and leaves the interface alone.
+ *
+ * @param link       the interface to ensure, or null to leave it as it is
+ * @param listenPort the UDP port to listen on (meaningful with a link)
+ */
+public record DevicePlan(boolean member, LinkSpec link, int listenPort, Map<WireGuardPublicKey, PeerConfig> peers) {
+    public DevicePlan {
+        peers = Map.copyOf(peers);
+    }
+
+    public static DevicePlan of(MeshSnapshot mesh, Identity self, String interfaceName, DeviceOverrides overrides) {
+        NodeRecord own = mesh.records().get(self.node());
+        MeshConfig config = mesh.config();
+        int listenPort = first(overrides.listenPort(), config == null ? null : config.listenPort(), DeviceOverrides.DEFAULT_LISTEN_PORT);
+        if (!self.isAdmittedBy(own)) {
+            return new DevicePlan(false, null, listenPort, Map.of());
+        }
+        int keepalive = first(overrides.natKeepaliveSeconds(), config == null ? null : config.keepaliveSeconds(),
+                DeviceOverrides.DEFAULT_NAT_KEEPALIVE_SECONDS);
+        Integer mtu = overrides.mtu() != null ? overrides.mtu() : config == null ? null : config.mtu();
+        List<LinkAddress> addresses = own.addresses().stream().map(a -> withOverlayLength(a, config)).toList();
+        return new DevicePlan(true, new LinkSpec(interfaceName, addresses, mtu), listenPort,
+                DesiredPeers.of(mesh.records().values(), own, keepalive));
+    }
+
+    /** 198.18.0.5/32 in overlay 198.18.0.0/16 becomes 198.18.0.5/16: one connected route covers the overlay. */
+    static LinkAddress withOverlayLength(IpPrefix address, MeshConfig config) {
+        if (config != null) {
+            for (IpPrefix overlay : config.overlayCidrs()) {
+                if (overlay.isIpv4() == address.isIpv4() && overlay.contains(address.address())) {
+                    return new LinkAddress(address.address(), overlay.length());
+                }
+            }
+        }
+        return new LinkAddress(address.address(), address.length());
+    }
+
+    private static int first(Integer a, Integer b, int fallback) {
+        return a != null ? a : b != null ? b : fallback;
+    }
+}

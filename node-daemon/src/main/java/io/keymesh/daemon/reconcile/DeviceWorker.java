@@ -1,0 +1,180 @@
+package io.keymesh.daemon.reconcile;
+
+import io.keymesh.daemon.link.LinkManager;
+import io.keymesh.daemon.link.LinkSpec;
+import io.keymesh.daemon.mesh.MeshSnapshot;
+import io.keymesh.daemon.wireguard.DeviceState;
+import io.keymesh.daemon.wireguard.PeerDelta;
+import io.keymesh.daemon.wireguard.PeerDiff;
+import io.keymesh.daemon.wireguard.WireGuardDevice;
+import io.keymesh.runtime.DaemonThreads;
+import io.keymesh.runtime.metrics.Metrics;
+import io.keymesh.schema.crypto.WireGuardPrivateKey;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that touches the WireGuard device. Each run reads the device back, computes
+ * the minimal delta to the newest verified snapshot and applies it. Snapshots that arrive while
+ * a run is busy coalesce into one next run (a burst of events costs one apply, and an idle
+ * worker starts at once, with no fixed delay). A failed run is retried with backoff; the retry
+ * reads the device again, so it applies a corrective delta for whatever half-happened.
+ */
+public final class DeviceWorker implements AutoCloseable {
+    /** Called on the worker thread after every successful run. */
+    public interface Listener {
+        void applied(MeshSnapshot snapshot, DevicePlan plan, Set<WireGuardPublicKey> owned);
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceWorker.class);
+    private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+
+    private final WireGuardDevice device;
+    private final LinkManager links;
+    private final WireGuardPrivateKey privateKey;
+    private final Identity self;
+    private final String interfaceName;
+    private final DeviceOverrides overrides;
+    private final Metrics metrics;
+    private final Listener listener;
+    private final ScheduledExecutorService thread =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-device"));
+    private final AtomicReference<MeshSnapshot> latest = new AtomicReference<>();
+    private final AtomicBoolean queued = new AtomicBoolean();
+    /** Worker thread only. */
+    private final Set<WireGuardPublicKey> owned;
+    private LinkSpec ensuredLink;
+    private Duration backoff = MIN_BACKOFF;
+    private volatile MeshSnapshot applied;
+    private volatile boolean failing;
+
+    /**
+     * @param links  null to leave the interface to someone else (it must exist)
+     * @param owned  the peers keymesh configured before (persisted), so it can remove them later
+     */
+    public DeviceWorker(WireGuardDevice device, LinkManager links, WireGuardPrivateKey privateKey, Identity self, String interfaceName,
+                        DeviceOverrides overrides, Set<WireGuardPublicKey> owned, Metrics metrics, Listener listener) {
+        this.device = device;
+        this.links = links;
+        this.privateKey = privateKey;
+        this.self = self;
+        this.interfaceName = interfaceName;
+        this.overrides = overrides;
+        this.owned = new HashSet<>(owned);
+        this.metrics = metrics;
+        this.listener = listener;
+        metrics.describe("keymesh_daemon_apply_seconds", "histogram", "Time to apply one delta to the device");
+        metrics.describe("keymesh_daemon_peer_changes_total", "counter", "Peer changes applied to the device, by kind");
+        metrics.describe("keymesh_daemon_apply_failures_total", "counter", "Device runs that failed and were retried");
+        metrics.describe("keymesh_daemon_applied_revision", "gauge", "Every node record up to this etcd revision is on the device");
+        metrics.gauge("keymesh_daemon_applied_revision", () -> applied == null ? 0 : applied.revision());
+    }
+
+    /** Makes the device follow {@code snapshot} (and anything newer submitted before the run starts). */
+    public void submit(MeshSnapshot snapshot) {
+        latest.set(snapshot);
+        if (queued.compareAndSet(false, true)) {
+            thread.execute(this::run);
+        }
+    }
+
+    /** True when the device matches the newest snapshot submitted. */
+    public boolean inSync() {
+        MeshSnapshot newest = latest.get();
+        return newest != null && newest == applied && !failing;
+    }
+
+    /** The snapshot the device last matched, or null. */
+    public MeshSnapshot applied() {
+        return applied;
+    }
+
+    /** Reads the device on the worker thread (never concurrently with an apply). */
+    public CompletableFuture<DeviceState> read() {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return device.read();
+            } catch (java.io.IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, thread);
+    }
+
+    /** The peers keymesh owns on the device; worker thread. */
+    public CompletableFuture<Set<WireGuardPublicKey>> owned() {
+        return CompletableFuture.supplyAsync(() -> Set.copyOf(owned), thread);
+    }
+
+    private void run() {
+        queued.set(false);
+        MeshSnapshot snapshot = latest.get();
+        try {
+            reconcile(snapshot);
+            failing = false;
+            backoff = MIN_BACKOFF;
+        } catch (Exception e) {
+            failing = true;
+            ensuredLink = null; // the interface may be gone: check it again on the retry
+            metrics.inc("keymesh_daemon_apply_failures_total");
+            LOG.warn("cannot bring WireGuard interface {} up to date ({}); reading it back and retrying in {} ms",
+                    interfaceName, e.getMessage(), backoff.toMillis());
+            thread.schedule(() -> submit(latest.get()), backoff.toMillis(), TimeUnit.MILLISECONDS);
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    private void reconcile(MeshSnapshot snapshot) throws Exception {
+        DevicePlan plan = DevicePlan.of(snapshot, self, interfaceName, overrides);
+        if (plan.link() != null && links != null && !Objects.equals(plan.link(), ensuredLink)) {
+            links.ensure(plan.link());
+            ensuredLink = plan.link();
+        }
+        if (plan.link() == null && owned.isEmpty()) {
+            applied = snapshot; // not a member and nothing of ours on the device: nothing to do, nothing to read
+            listener.applied(snapshot, plan, Set.of());
+            return;
+        }
+        DeviceState state = device.read();
+        if (plan.member() && (!self.wgPublicKey().equals(state.publicKey()) || state.listenPort() != plan.listenPort())) {
+            device.configure(privateKey, plan.listenPort());
+            LOG.info("interface {}: private key for {} and listen port {} set", interfaceName, self.wgPublicKey(), plan.listenPort());
+        }
+        PeerDelta delta = PeerDiff.compute(plan.peers(), state.configs(), owned);
+        if (!delta.isEmpty()) {
+            long started = System.nanoTime();
+            device.apply(delta);
+            metrics.observe("keymesh_daemon_apply_seconds", (System.nanoTime() - started) / 1e9);
+            metrics.add("keymesh_daemon_peer_changes_total", delta.adds().size(), "kind", "add");
+            metrics.add("keymesh_daemon_peer_changes_total", delta.updates().size(), "kind", "update");
+            metrics.add("keymesh_daemon_peer_changes_total", delta.removals().size(), "kind", "remove");
+            LOG.info("interface {}: {} peer(s) added, {} updated, {} removed (revision {})", interfaceName,
+                    delta.adds().size(), delta.updates().size(), delta.removals().size(), snapshot.revision());
+            delta.removals().forEach(owned::remove);
+        }
+        owned.addAll(plan.peers().keySet());
+        applied = snapshot;
+        listener.applied(snapshot, plan, Set.copyOf(owned));
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package io.keymesh.daemon.reconcile;
+
+import io.keymesh.schema.crypto.Ed25519PublicKey;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
+import io.keymesh.schema.record.NodeRecord;
+
+/** Who this host is: its node name and the public halves of its keys. */
+public record Identity(String node, Ed25519PublicKey identityKey, WireGuardPublicKey wgPublicKey) {
+    /** Whether {@code record} admits this very host (same name and both keys), not just a host of the same name. */
+    public boolean isAdmittedBy(NodeRecord record) {
+        return record != null && record.node().equals(node) && record.identityKey().equals(identityKey)
+                && record.wgPublicKey().equals(wgPublicKey) && record.isActive();
+    }
+}

@@ -1,0 +1,16 @@
+package io.keymesh.runtime;
+
+/** Error text for one-line logs and messages. */
+public final class Errors {
+    private Errors() {
+    }
+
+    /** The innermost cause's message (what actually went wrong), or its class name when it has none. */
+    public static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+}
