@@ -171,13 +171,14 @@ public final class NodeDaemon implements AutoCloseable {
 
     @Override
     public void close() {
-        joiner.shutdownNow();
-        feed.close();
-        worker.close();
         try {
+            // First the timers and HTTP, which hand work to the worker; then the worker itself.
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.debug("closing Vert.x: {}", e.getMessage());
         }
+        joiner.shutdownNow();
+        feed.close();
+        worker.close();
     }
 }

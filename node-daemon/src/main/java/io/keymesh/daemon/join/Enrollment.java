@@ -70,8 +70,9 @@ public final class Enrollment {
             }
         });
         long waitedSeconds = 0;
-        try (Watch.Watcher ignored = client.getWatchClient().watch(EtcdBytes.key(resultKey),
-                WatchOption.builder().withRevision(put.getHeader().getRevision() + 1).build(), listener)) {
+        Watch.Watcher watcher = client.getWatchClient().watch(EtcdBytes.key(resultKey),
+                WatchOption.builder().withRevision(put.getHeader().getRevision() + 1).build(), listener);
+        try {
             while (true) {
                 read(client, resultKey).filter(r -> r.requestDigest().equals(digest)).ifPresent(answer::complete);
                 try {
@@ -82,6 +83,8 @@ public final class Enrollment {
                             node, waitedSeconds);
                 }
             }
+        } finally {
+            watcher.close();
         }
     }
 

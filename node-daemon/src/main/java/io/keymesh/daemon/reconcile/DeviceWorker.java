@@ -77,6 +77,11 @@ public final class DeviceWorker implements AutoCloseable {
         this.listener = listener;
         metrics.describe("keymesh_daemon_apply_seconds", "histogram", "Time to apply one delta to the device");
         metrics.describe("keymesh_daemon_peer_changes_total", "counter", "Peer changes applied to the device, by kind");
+        metrics.describe("keymesh_daemon_device_settings_total", "counter", "Times the device's private key and listen port were set");
+        metrics.add("keymesh_daemon_device_settings_total", 0);
+        for (String kind : new String[] {"add", "update", "remove"}) {
+            metrics.add("keymesh_daemon_peer_changes_total", 0, "kind", kind);
+        }
         metrics.describe("keymesh_daemon_apply_failures_total", "counter", "Device runs that failed and were retried");
         metrics.describe("keymesh_daemon_applied_revision", "gauge", "Every node record up to this etcd revision is on the device");
         metrics.gauge("keymesh_daemon_applied_revision", () -> applied == null ? 0 : applied.revision());
@@ -149,6 +154,7 @@ public final class DeviceWorker implements AutoCloseable {
         DeviceState state = device.read();
         if (plan.member() && (!self.wgPublicKey().equals(state.publicKey()) || state.listenPort() != plan.listenPort())) {
             device.configure(privateKey, plan.listenPort());
+            metrics.inc("keymesh_daemon_device_settings_total");
             LOG.info("interface {}: private key for {} and listen port {} set", interfaceName, self.wgPublicKey(), plan.listenPort());
         }
         PeerDelta delta = PeerDiff.compute(plan.peers(), state.configs(), owned);

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Assumptions;
  * unique names (the control socket directory is shared by all namespaces). {@link #close()}
  * stops wireguard-go and deletes the namespace, also after a failed test.
  */
-final class WireGuardGoHost implements AutoCloseable {
-    final String namespace;
-    final String iface;
+public final class WireGuardGoHost implements AutoCloseable {
+    public final String namespace;
+    public final String iface;
     private final Process wireguardGo;
 
     private WireGuardGoHost(String namespace, String iface, Process wireguardGo) {
@@ -29,7 +29,7 @@ final class WireGuardGoHost implements AutoCloseable {
     }
 
     /** Needs root, iproute2 and wireguard-go: a failure in CI, where ops/setup.sh provides them; skipped elsewhere. */
-    static WireGuardGoHost start() throws Exception {
+    public static WireGuardGoHost start() throws Exception {
         String missing = !"root".equals(System.getProperty("user.name")) ? "root"
                 : !Files.isExecutable(Path.of("/usr/bin/wireguard-go")) ? "wireguard-go (Debian package wireguard-go)"
                 : !Files.isExecutable(Path.of("/usr/bin/wg")) ? "wg (Debian package wireguard-tools)" : null;
@@ -67,7 +67,7 @@ final class WireGuardGoHost implements AutoCloseable {
     }
 
     /** {@code wg show <if> dump}: the real tool's view of the device, one line per peer after the first. */
-    List<String[]> wgDump() throws Exception {
+    public List<String[]> wgDump() throws Exception {
         List<String[]> rows = new ArrayList<>();
         for (String line : run("ip", "netns", "exec", namespace, "wg", "show", iface, "dump").split("\n")) {
             if (!line.isBlank()) {
@@ -77,13 +77,13 @@ final class WireGuardGoHost implements AutoCloseable {
         return rows;
     }
 
-    String wg(String... args) throws Exception {
+    public String wg(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace, "wg"));
         command.addAll(List.of(args));
         return run(command.toArray(String[]::new));
     }
 
-    static String run(String... command) throws Exception {
+    public static String run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -133,8 +133,9 @@ public final class PrefixWatch implements AutoCloseable {
         }
         if (error instanceof CompactedException) {
             LOG.info("watch on {} fell behind a compaction; reading a new snapshot", EtcdBytes.text(prefix));
-        } else {
-            LOG.warn("watch on {} failed ({}); reading a new snapshot", EtcdBytes.text(prefix), error.getMessage());
+        } else if (!failingQuietly) {
+            LOG.warn("watch on {} failed ({}); reading a new snapshot", EtcdBytes.text(prefix), Errors.rootMessage(error));
+            failingQuietly = true;
         }
         synced = false;
         scheduleResync();
