@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,9 @@ public final class NodeDaemon implements AutoCloseable {
     private final DeviceWorker worker;
     private final Vertx vertx;
     private final ExecutorService joiner = Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-join"));
+    /** Saves the state file off the device worker, coalesced: a burst of applies costs one or two writes. */
+    private final ExecutorService stateWriter = Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-state"));
+    private final AtomicReference<Set<WireGuardPublicKey>> unsaved = new AtomicReference<>();
     private final AtomicBoolean joinStarted = new AtomicBoolean();
     private final CompletableFuture<String> failure = new CompletableFuture<>();
     private final String version;
@@ -115,9 +119,16 @@ public final class NodeDaemon implements AutoCloseable {
         return worker;
     }
 
-    /** Worker thread: persist what was applied (only when it changed). */
+    /** Worker thread: have what was applied persisted. */
     private void applied(MeshSnapshot snapshot, DevicePlan plan, Set<WireGuardPublicKey> owned) {
-        StateFile.Saved next = feed.saved(owned);
+        if (unsaved.getAndSet(owned) == null) {
+            stateWriter.execute(this::save);
+        }
+    }
+
+    /** State thread: writes the state file if it changed since the last write. */
+    private void save() {
+        StateFile.Saved next = feed.saved(unsaved.getAndSet(null));
         if (!sameState(next, lastSaved)) {
             try {
                 stateFile.save(next);
@@ -180,5 +191,11 @@ public final class NodeDaemon implements AutoCloseable {
         joiner.shutdownNow();
         feed.close();
         worker.close();
+        stateWriter.shutdown(); // lets a queued save finish
+        try {
+            stateWriter.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

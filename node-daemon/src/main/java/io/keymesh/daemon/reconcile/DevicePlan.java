@@ -9,8 +9,11 @@ import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.IpPrefix;
 import io.keymesh.schema.record.MeshConfig;
 import io.keymesh.schema.record.NodeRecord;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the device should be for one verified snapshot. Pure. While this host is not an active
@@ -19,9 +22,48 @@ import java.util.Map;
  * @param link       the interface to ensure, or null to leave it as it is
  * @param listenPort the UDP port to listen on (meaningful with a link)
  */
-public record DevicePlan(boolean member, LinkSpec link, int listenPort, Map<WireGuardPublicKey, PeerConfig> peers) {
+public record DevicePlan(boolean member, LinkSpec link, int listenPort, int natKeepaliveSeconds, Map<WireGuardPublicKey, PeerConfig> peers) {
     public DevicePlan {
-        peers = Map.copyOf(peers);
+        peers = java.util.Collections.unmodifiableMap(peers);
+    }
+
+    /** A plan derived from the previous one, and the peers whose records changed on the way. */
+    public record Advance(DevicePlan plan, Set<WireGuardPublicKey> scope) {
+    }
+
+    /**
+     * The plan for {@code next} from this plan for {@code previous}, looking only at the records
+     * that changed (unchanged records are the same objects from one snapshot to the next); null
+     * when this host's own record or the mesh config changed, which can change every peer.
+     */
+    public Advance advance(MeshSnapshot previous, MeshSnapshot next, Identity self) {
+        NodeRecord own = next.records().get(self.node());
+        if (!member || previous.config() != next.config() || previous.records().get(self.node()) != own) {
+            return null;
+        }
+        Map<WireGuardPublicKey, PeerConfig> changed = new HashMap<>(peers);
+        Set<WireGuardPublicKey> scope = new HashSet<>();
+        next.records().forEach((node, record) -> {
+            NodeRecord before = previous.records().get(node);
+            if (before != record) {
+                if (before != null) {
+                    scope.add(before.wgPublicKey());
+                    changed.remove(before.wgPublicKey());
+                }
+                scope.add(record.wgPublicKey());
+                PeerConfig peer = DesiredPeers.peerFor(record, own, natKeepaliveSeconds);
+                if (peer != null) {
+                    changed.put(peer.publicKey(), peer);
+                }
+            }
+        });
+        previous.records().forEach((node, before) -> {
+            if (!next.records().containsKey(node)) {
+                scope.add(before.wgPublicKey());
+                changed.remove(before.wgPublicKey());
+            }
+        });
+        return new Advance(new DevicePlan(true, link, listenPort, natKeepaliveSeconds, changed), scope);
     }
 
     public static DevicePlan of(MeshSnapshot mesh, Identity self, String interfaceName, DeviceOverrides overrides) {
@@ -29,13 +71,13 @@ public record DevicePlan(boolean member, LinkSpec link, int listenPort, Map<Wire
         MeshConfig config = mesh.config();
         int listenPort = first(overrides.listenPort(), config == null ? null : config.listenPort(), DeviceOverrides.DEFAULT_LISTEN_PORT);
         if (!self.isAdmittedBy(own)) {
-            return new DevicePlan(false, null, listenPort, Map.of());
+            return new DevicePlan(false, null, listenPort, 0, Map.of());
         }
         int keepalive = first(overrides.natKeepaliveSeconds(), config == null ? null : config.keepaliveSeconds(),
                 DeviceOverrides.DEFAULT_NAT_KEEPALIVE_SECONDS);
         Integer mtu = overrides.mtu() != null ? overrides.mtu() : config == null ? null : config.mtu();
         List<LinkAddress> addresses = own.addresses().stream().map(a -> withOverlayLength(a, config)).toList();
-        return new DevicePlan(true, new LinkSpec(interfaceName, addresses, mtu), listenPort,
+        return new DevicePlan(true, new LinkSpec(interfaceName, addresses, mtu), listenPort, keepalive,
                 DesiredPeers.of(mesh.records().values(), own, keepalive));
     }
 

@@ -4,6 +4,8 @@ import io.keymesh.daemon.link.LinkManager;
 import io.keymesh.daemon.link.LinkSpec;
 import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.daemon.wireguard.DeviceState;
+import io.keymesh.daemon.wireguard.PeerConfig;
+import io.keymesh.daemon.wireguard.PeerTable;
 import io.keymesh.daemon.wireguard.PeerDelta;
 import io.keymesh.daemon.wireguard.PeerDiff;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
@@ -13,6 +15,7 @@ import io.keymesh.schema.crypto.WireGuardPrivateKey;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -25,8 +28,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that touches the WireGuard device. Each run reads the device back, computes
- * the minimal delta to the newest verified snapshot and applies it. Snapshots that arrive while
+ * The one thread that touches the WireGuard device. Each run computes the minimal delta from the
+ * device to the newest verified snapshot and applies it. The device is read back in full on the
+ * first run, after any failure, and at least every {@link #FULL_READ_EVERY} (so peers changed by
+ * hand are corrected); in between, the worker knows the device's peers from its last read plus
+ * what it applied since (WireGuard's semantics, {@link PeerTable}), because reading 10,000 peers
+ * costs a hundred times more than changing one. Snapshots that arrive while
  * a run is busy coalesce into one next run (a burst of events costs one apply, and an idle
  * worker starts at once, with no fixed delay). A failed run is retried with backoff; the retry
  * reads the device again, so it applies a corrective delta for whatever half-happened.
@@ -40,6 +47,11 @@ public final class DeviceWorker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceWorker.class);
     private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    static final Duration FULL_READ_EVERY = Duration.ofSeconds(60);
+
+    /** The device as last read plus what was applied since. */
+    private record KnownDevice(WireGuardPublicKey publicKey, int listenPort, Map<WireGuardPublicKey, PeerConfig> peers, long readAt) {
+    }
 
     private final WireGuardDevice device;
     private final LinkManager links;
@@ -56,6 +68,11 @@ public final class DeviceWorker implements AutoCloseable {
     /** Worker thread only. */
     private final Set<WireGuardPublicKey> owned;
     private LinkSpec ensuredLink;
+    private KnownDevice known;
+    /** The snapshot and plan the known device matches; null when unknown. */
+    private MeshSnapshot planned;
+    private DevicePlan plannedPlan;
+    private Set<WireGuardPublicKey> ownedView;
     private Duration backoff = MIN_BACKOFF;
     private volatile MeshSnapshot applied;
     private volatile boolean failing;
@@ -73,6 +90,7 @@ public final class DeviceWorker implements AutoCloseable {
         this.interfaceName = interfaceName;
         this.overrides = overrides;
         this.owned = new HashSet<>(owned);
+        this.ownedView = Set.copyOf(owned);
         this.metrics = metrics;
         this.listener = listener;
         metrics.describe("keymesh_daemon_apply_seconds", "histogram", "Time to apply one delta to the device");
@@ -85,6 +103,11 @@ public final class DeviceWorker implements AutoCloseable {
         metrics.describe("keymesh_daemon_apply_failures_total", "counter", "Device runs that failed and were retried");
         metrics.describe("keymesh_daemon_applied_revision", "gauge", "Every node record up to this etcd revision is on the device");
         metrics.gauge("keymesh_daemon_applied_revision", () -> applied == null ? 0 : applied.revision());
+        thread.scheduleWithFixedDelay(() -> {
+            if (latest.get() != null) {
+                submit(latest.get()); // an idle device is still read back now and then
+            }
+        }, FULL_READ_EVERY.toMillis(), FULL_READ_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Makes the device follow {@code snapshot} (and anything newer submitted before the run starts). */
@@ -117,9 +140,9 @@ public final class DeviceWorker implements AutoCloseable {
         }, thread);
     }
 
-    /** The peers keymesh owns on the device; worker thread. */
+    /** The peers keymesh owns on the device. */
     public CompletableFuture<Set<WireGuardPublicKey>> owned() {
-        return CompletableFuture.supplyAsync(() -> Set.copyOf(owned), thread);
+        return CompletableFuture.supplyAsync(() -> ownedView, thread);
     }
 
     private void run() {
@@ -131,6 +154,9 @@ public final class DeviceWorker implements AutoCloseable {
             backoff = MIN_BACKOFF;
         } catch (Exception e) {
             failing = true;
+            known = null; // what happened on the device is unknown: read it back on the retry
+            planned = null;
+            plannedPlan = null;
             ensuredLink = null; // the interface may be gone: check it again on the retry
             metrics.inc("keymesh_daemon_apply_failures_total");
             LOG.warn("cannot bring WireGuard interface {} up to date ({}); reading it back and retrying in {} ms",
@@ -141,23 +167,29 @@ public final class DeviceWorker implements AutoCloseable {
     }
 
     private void reconcile(MeshSnapshot snapshot) throws Exception {
-        DevicePlan plan = DevicePlan.of(snapshot, self, interfaceName, overrides);
+        boolean fresh = known != null && System.nanoTime() - known.readAt() < FULL_READ_EVERY.toNanos();
+        DevicePlan.Advance advance = fresh && plannedPlan != null ? plannedPlan.advance(planned, snapshot, self) : null;
+        DevicePlan plan = advance != null ? advance.plan() : DevicePlan.of(snapshot, self, interfaceName, overrides);
         if (plan.link() != null && links != null && !Objects.equals(plan.link(), ensuredLink)) {
             links.ensure(plan.link());
             ensuredLink = plan.link();
         }
         if (plan.link() == null && owned.isEmpty()) {
             applied = snapshot; // not a member and nothing of ours on the device: nothing to do, nothing to read
-            listener.applied(snapshot, plan, Set.of());
+            listener.applied(snapshot, plan, ownedView);
             return;
         }
-        DeviceState state = device.read();
+        KnownDevice state = fresh ? known : readBack();
         if (plan.member() && (!self.wgPublicKey().equals(state.publicKey()) || state.listenPort() != plan.listenPort())) {
             device.configure(privateKey, plan.listenPort());
             metrics.inc("keymesh_daemon_device_settings_total");
             LOG.info("interface {}: private key for {} and listen port {} set", interfaceName, self.wgPublicKey(), plan.listenPort());
+            state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.peers(), state.readAt());
         }
-        PeerDelta delta = PeerDiff.compute(plan.peers(), state.configs(), owned);
+        PeerDelta delta = advance != null
+                ? PeerDiff.computeFor(advance.scope(), plan.peers(), state.peers(), owned)
+                : PeerDiff.compute(plan.peers(), state.peers(), owned);
+        boolean ownedChanged = false;
         if (!delta.isEmpty()) {
             long started = System.nanoTime();
             device.apply(delta);
@@ -167,11 +199,29 @@ public final class DeviceWorker implements AutoCloseable {
             metrics.add("keymesh_daemon_peer_changes_total", delta.removals().size(), "kind", "remove");
             LOG.info("interface {}: {} peer(s) added, {} updated, {} removed (revision {})", interfaceName,
                     delta.adds().size(), delta.updates().size(), delta.removals().size(), snapshot.revision());
-            delta.removals().forEach(owned::remove);
+            for (WireGuardPublicKey removed : delta.removals()) {
+                ownedChanged |= owned.remove(removed);
+            }
+            state = new KnownDevice(state.publicKey(), state.listenPort(), PeerTable.apply(state.peers(), delta), state.readAt());
         }
-        owned.addAll(plan.peers().keySet());
+        for (WireGuardPublicKey key : advance != null ? advance.scope() : plan.peers().keySet()) {
+            if (plan.peers().containsKey(key)) {
+                ownedChanged |= owned.add(key);
+            }
+        }
+        if (ownedChanged) {
+            ownedView = Set.copyOf(owned);
+        }
+        known = state;
+        planned = snapshot;
+        plannedPlan = plan;
         applied = snapshot;
-        listener.applied(snapshot, plan, Set.copyOf(owned));
+        listener.applied(snapshot, plan, ownedView);
+    }
+
+    private KnownDevice readBack() throws java.io.IOException {
+        DeviceState state = device.read();
+        return new KnownDevice(state.publicKey(), state.listenPort(), state.configs(), System.nanoTime());
     }
 
     @Override

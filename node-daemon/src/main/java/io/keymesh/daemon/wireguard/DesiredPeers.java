@@ -21,17 +21,23 @@ public final class DesiredPeers {
      * @param natKeepaliveSeconds keepalive this node sends when it is behind NAT (default 25)
      */
     public static Map<WireGuardPublicKey, PeerConfig> of(Collection<NodeRecord> verified, NodeRecord self, int natKeepaliveSeconds) {
-        boolean behindNat = self != null && self.endpoints().isEmpty();
         Map<WireGuardPublicKey, PeerConfig> peers = new LinkedHashMap<>();
         for (NodeRecord record : verified) {
-            if (!record.isActive() || (self != null && record.node().equals(self.node()))) {
-                continue;
+            PeerConfig peer = peerFor(record, self, natKeepaliveSeconds);
+            if (peer != null) {
+                peers.put(peer.publicKey(), peer);
             }
-            peers.put(record.wgPublicKey(), new PeerConfig(record.wgPublicKey(),
-                    record.endpoints().isEmpty() ? null : record.endpoints().get(0),
-                    behindNat ? natKeepaliveSeconds : 0,
-                    record.allowedIps()));
         }
         return peers;
+    }
+
+    /** The peer one record asks for, or null (inactive, or this node itself). */
+    public static PeerConfig peerFor(NodeRecord record, NodeRecord self, int natKeepaliveSeconds) {
+        if (!record.isActive() || (self != null && record.node().equals(self.node()))) {
+            return null;
+        }
+        boolean behindNat = self != null && self.endpoints().isEmpty();
+        return new PeerConfig(record.wgPublicKey(), record.endpoints().isEmpty() ? null : record.endpoints().get(0),
+                behindNat ? natKeepaliveSeconds : 0, record.allowedIps());
     }
 }

@@ -2,6 +2,7 @@ package io.keymesh.daemon.wireguard;
 
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -22,22 +23,34 @@ public final class PeerDiff {
 
     public static PeerDelta compute(Map<WireGuardPublicKey, PeerConfig> desired, Map<WireGuardPublicKey, PeerConfig> actual,
                                     Set<WireGuardPublicKey> owned) {
+        Set<WireGuardPublicKey> every = new java.util.HashSet<>(desired.keySet());
+        every.addAll(actual.keySet());
+        return computeFor(every, desired, actual, owned);
+    }
+
+    /**
+     * The same delta restricted to the peers in {@code scope}: when the device is known to match
+     * everything else, the peers of the records that changed are all there is to compare.
+     */
+    public static PeerDelta computeFor(Collection<WireGuardPublicKey> scope, Map<WireGuardPublicKey, PeerConfig> desired,
+                                       Map<WireGuardPublicKey, PeerConfig> actual, Set<WireGuardPublicKey> owned) {
         List<PeerConfig> adds = new ArrayList<>();
         List<PeerConfig> updates = new ArrayList<>();
-        for (PeerConfig want : desired.values()) {
-            PeerConfig have = actual.get(want.publicKey());
-            if (have == null) {
+        List<WireGuardPublicKey> removals = new ArrayList<>();
+        for (WireGuardPublicKey key : scope) {
+            PeerConfig want = desired.get(key);
+            PeerConfig have = actual.get(key);
+            if (want != null && have == null) {
                 adds.add(want);
-            } else if (!satisfies(have, want)) {
+            } else if (want != null && !satisfies(have, want)) {
                 updates.add(want);
+            } else if (want == null && have != null && owned.contains(key)) {
+                removals.add(key);
             }
         }
-        List<WireGuardPublicKey> removals = actual.keySet().stream()
-                .filter(key -> owned.contains(key) && !desired.containsKey(key))
-                .sorted(BY_KEY)
-                .toList();
         adds.sort(Comparator.comparing(PeerConfig::publicKey, BY_KEY));
         updates.sort(Comparator.comparing(PeerConfig::publicKey, BY_KEY));
+        removals.sort(BY_KEY);
         return new PeerDelta(adds, updates, removals);
     }
 

@@ -23,11 +23,16 @@ public final class PeerTable {
         List<PeerConfig> sets = new ArrayList<>(delta.adds());
         sets.addAll(delta.updates());
         for (PeerConfig set : sets) {
-            Set<IpPrefix> taken = new HashSet<>(set.allowedIps());
-            result.replaceAll((key, other) -> key.equals(set.publicKey()) || other.allowedIps().stream().noneMatch(taken::contains)
-                    ? other
-                    : new PeerConfig(key, other.endpoint(), other.keepaliveSeconds(),
-                            other.allowedIps().stream().filter(ip -> !taken.contains(ip)).toList()));
+            PeerConfig previous = result.get(set.publicKey());
+            boolean sameIps = previous != null && previous.allowedIps().equals(set.allowedIps());
+            // A peer keeping its own allowed IPs takes them from nobody (an IP has one peer): no scan.
+            Set<IpPrefix> taken = sameIps ? Set.of() : new HashSet<>(set.allowedIps());
+            if (!taken.isEmpty()) {
+                result.replaceAll((key, other) -> key.equals(set.publicKey()) || other.allowedIps().stream().noneMatch(taken::contains)
+                        ? other
+                        : new PeerConfig(key, other.endpoint(), other.keepaliveSeconds(),
+                                other.allowedIps().stream().filter(ip -> !taken.contains(ip)).toList()));
+            }
             PeerConfig before = result.get(set.publicKey());
             // No desired endpoint keeps the one the device has (learned by roaming).
             result.put(set.publicKey(), set.endpoint() == null && before != null

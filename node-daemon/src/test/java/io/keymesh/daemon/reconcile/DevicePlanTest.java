@@ -68,4 +68,49 @@ class DevicePlanTest {
             assertTrue(plan.peers().isEmpty());
         }
     }
+
+    @Test
+    void advancingByTheChangedRecordsGivesTheSamePlanAndDeltaAsPlanningAfresh() {
+        java.util.Random random = new java.util.Random(7);
+        Map<String, NodeRecord> records = new java.util.HashMap<>();
+        records.put("self", own(NodeState.ACTIVE));
+        for (int i = 0; i < 60; i++) {
+            records.put("n" + i, Samples.nodeRecord("n" + i, 1, 2 + i));
+        }
+        MeshSnapshot previous = new MeshSnapshot(records, config, 1);
+        DevicePlan plan = DevicePlan.of(previous, self, "km0", DeviceOverrides.NONE);
+        for (int round = 0; round < 200; round++) {
+            Map<String, NodeRecord> next = new java.util.HashMap<>(previous.records());
+            for (int change = 0; change < 1 + random.nextInt(3); change++) {
+                String node = "n" + random.nextInt(70);
+                NodeRecord before = next.get(node);
+                long epoch = before == null ? 1 : before.epoch() + 1;
+                NodeRecord fresh = Samples.nodeRecord(node, epoch, 2 + Integer.parseInt(node.substring(1)));
+                NodeState state = random.nextInt(5) == 0 ? NodeState.REVOKED : NodeState.ACTIVE;
+                next.put(node, new NodeRecord(fresh.mesh(), node, epoch, state, fresh.identityKey(),
+                        random.nextBoolean() && before != null ? before.wgPublicKey() : fresh.wgPublicKey(),
+                        random.nextBoolean() ? List.of() : fresh.endpoints(), fresh.addresses(), fresh.allowedIps(),
+                        fresh.keyIssuedAt(), fresh.issuedAt()));
+            }
+            MeshSnapshot snapshot = new MeshSnapshot(next, config, round + 2);
+            DevicePlan.Advance advance = plan.advance(previous, snapshot, self);
+            DevicePlan fromScratch = DevicePlan.of(snapshot, self, "km0", DeviceOverrides.NONE);
+            assertEquals(fromScratch.peers(), advance.plan().peers(), "round " + round);
+            java.util.Set<io.keymesh.schema.crypto.WireGuardPublicKey> owned = new java.util.HashSet<>(plan.peers().keySet());
+            assertEquals(io.keymesh.daemon.wireguard.PeerDiff.compute(fromScratch.peers(), plan.peers(), owned),
+                    io.keymesh.daemon.wireguard.PeerDiff.computeFor(advance.scope(), advance.plan().peers(), plan.peers(), owned),
+                    "round " + round);
+            previous = snapshot;
+            plan = advance.plan();
+        }
+    }
+
+    @Test
+    void aChangeOfThisHostsRecordOrTheMeshConfigMeansPlanningAfresh() {
+        MeshSnapshot before = new MeshSnapshot(Map.of("self", own(NodeState.ACTIVE), "peer", peer), config, 7);
+        DevicePlan plan = DevicePlan.of(before, self, "km0", DeviceOverrides.NONE);
+        MeshConfig other = new MeshConfig(Samples.MESH, List.of(IpPrefix.parse("198.18.0.0/15")), 51999, 10, 1380, Samples.NOW.plusSeconds(1));
+        assertNull(plan.advance(before, new MeshSnapshot(before.records(), other, 8), self));
+        assertNull(plan.advance(before, new MeshSnapshot(Map.of("self", own(NodeState.ACTIVE), "peer", peer), config, 8), self));
+    }
 }
