@@ -115,7 +115,9 @@ class DaemonMemoryBenchmark {
             System.out.printf(Locale.ROOT, "%n=== DaemonMemoryBenchmark: keymesh-daemon with %d verified peers applied ===%n"
                             + "resident memory (VmRSS): %.1f MiB; peak (VmHWM): %.1f MiB%nlauncher: %s%n%n",
                     PEERS, rssKiB / 1024.0, peakKiB / 1024.0, options.strip());
-            assertTrue(rssKiB < 128 * 1024, "resident memory " + rssKiB / 1024 + " MiB is over 128 MiB");
+            if (PEERS <= 1000) { // the target is set for 1,000 peers; larger runs only report
+                assertTrue(rssKiB < 128 * 1024, "resident memory " + rssKiB / 1024 + " MiB is over 128 MiB");
+            }
         } finally {
             daemon.destroy();
             if (!daemon.waitFor(15, TimeUnit.SECONDS)) {

@@ -24,6 +24,7 @@ import io.keymesh.schema.record.NodeRecord;
 import io.keymesh.schema.record.NodeState;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -88,7 +89,8 @@ public final class NodeDaemon implements AutoCloseable {
                     stateFile.path(), restored.records().size(), restored.revision());
             worker.submit(restored);
         }
-        this.vertx = Vertx.vertx();
+        // One event loop is plenty for a timer and a local HTTP endpoint; fewer threads, less memory.
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2).setInternalBlockingPoolSize(2));
     }
 
     /** Starts reading etcd, the status timer and the HTTP server; returns once HTTP listens. */
