@@ -14,10 +14,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The control-socket backend against a real wireguard-go interface in a network namespace, checked with the real wg. */
-class UapiDeviceIT {
+/**
+ * Both real backends, the control socket spoken from Java and the wg tool, against a real
+ * wireguard-go interface in a network namespace, each checked with the real wg.
+ */
+class WireGuardDeviceIT {
 
     private static Map<WireGuardPublicKey, PeerConfig> peers(PeerConfig... configs) {
         Map<WireGuardPublicKey, PeerConfig> map = new LinkedHashMap<>();
@@ -32,14 +36,19 @@ class UapiDeviceIT {
                 java.util.Arrays.stream(ips).map(IpPrefix::parse).toList());
     }
 
-    @Test
-    void peersAreAddedUpdatedRotatedAndRemovedOneByOneAndAHandAddedPeerSurvives() throws Exception {
+    private static WireGuardDevice backend(String name, String iface) {
+        return "uapi".equals(name) ? new UapiDevice(iface) : new WgToolDevice(iface);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"uapi", "wg"})
+    void peersAreAddedUpdatedRotatedAndRemovedOneByOneAndAHandAddedPeerSurvives(String backendName) throws Exception {
         String iface;
         String namespace;
         try (WireGuardGoHost host = WireGuardGoHost.start()) {
             iface = host.iface;
             namespace = host.namespace;
-            UapiDevice device = new UapiDevice(host.iface);
+            WireGuardDevice device = backend(backendName, host.iface);
             WireGuardPrivateKey own = WireGuardPrivateKey.generate();
             device.configure(own, 51820);
             DeviceState configured = device.read();
