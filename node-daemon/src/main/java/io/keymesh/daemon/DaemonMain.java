@@ -38,6 +38,8 @@ import picocli.CommandLine.Option;
         description = "Keeps this host's WireGuard peers in step with the verified keymesh records in etcd.")
 public final class DaemonMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DaemonMain.class);
+    /** A rejected join: restarting cannot help (the unit sets RestartPreventExitStatus=3). */
+    static final int JOIN_REJECTED_EXIT = 3;
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (flags override it)")
     Path config;
@@ -91,7 +93,11 @@ public final class DaemonMain implements Callable<Integer> {
         DaemonConfigFile file = DaemonConfigFile.load(config);
         List<Ed25519PublicKey> trusted = new ArrayList<>();
         for (String key : first(trustKeys, file.trustedKeys(), List.<String>of())) {
-            trusted.add(Ed25519PublicKey.parse(key));
+            try {
+                trusted.add(Ed25519PublicKey.parse(key));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("trust key '" + key + "' is not an authority public key: " + e.getMessage());
+            }
         }
         List<Endpoint> advertised = first(advertise, file.advertise(), List.<String>of()).stream().map(Endpoint::parse).toList();
         String httpValue = first(http, file.http(), "127.0.0.1:9471");
@@ -100,7 +106,7 @@ public final class DaemonMain implements Callable<Integer> {
                 Addresses.endpoints(first(endpoints, file.endpoints(), List.of("http://127.0.0.1:2379"))),
                 new KeyLayout(first(prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX)),
                 first(mesh, file.mesh(), "keymesh"),
-                first(node, file.node(), InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT).split("\\.")[0]),
+                node != null ? node : file.node() != null ? file.node() : hostName(),
                 trusted,
                 Path.of(first(stateDir == null ? null : stateDir.toString(), file.stateDir(), "/var/lib/keymesh")),
                 first(interfaceName, file.interfaceName(), "km0"),
@@ -111,6 +117,11 @@ public final class DaemonMain implements Callable<Integer> {
                         first(mtu, file.mtu(), null)),
                 token == null ? null : Path.of(token),
                 "off".equals(httpValue) ? null : Addresses.listen(httpValue));
+    }
+
+    /** The first label of the host name, lower case: asked only when no node name is configured. */
+    private static String hostName() throws java.net.UnknownHostException {
+        return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT).split("\\.")[0];
     }
 
     static <E extends Enum<E>> E choice(Class<E> type, String what, String value) {
@@ -164,9 +175,7 @@ public final class DaemonMain implements Callable<Integer> {
             LOG.info("serving /healthz /readyz /metrics /peers on http://{}:{}", daemon.httpAddress().getHostString(),
                     daemon.httpAddress().getPort());
         }
-        String failure = daemon.failure().get();
-        LOG.error("{}", failure);
-        throw new IllegalStateException(failure);
+        throw new Cli.Failure(daemon.failure().get(), JOIN_REJECTED_EXIT);
     }
 
     public static void main(String[] args) {

@@ -66,5 +66,14 @@ public record DaemonSettings(
             throw new IllegalArgumentException("interface name '" + interfaceName + "' must be 1 to 15 of a-z A-Z 0-9 _ = + . -");
         }
         advertised = List.copyOf(advertised);
+        range(overrides.listenPort(), 1, 65535, "listenPort");
+        range(overrides.natKeepaliveSeconds(), 0, 65535, "keepaliveSeconds");
+        range(overrides.mtu(), 1280, 65535, "mtu");
+    }
+
+    private static void range(Integer value, int min, int max, String what) {
+        if (value != null && (value < min || value > max)) {
+            throw new IllegalArgumentException(what + " must be " + min + " to " + max + ", got " + value);
+        }
     }
 }

@@ -84,6 +84,11 @@ public final class NodeDaemon implements AutoCloseable {
                 saved.owned(), metrics, this::applied);
         this.feed = new MeshFeed(mesh, settings.layout(), metrics, worker::submit, this::nodesSynced);
         MeshSnapshot restored = feed.restore(saved);
+        if (!saved.records().isEmpty() && restored.records().isEmpty()) {
+            throw new IllegalStateException("none of the " + saved.records().size() + " node records saved in " + stateFile.path()
+                    + " verifies with these settings; check --trust-key, --mesh and --prefix (or move the file aside if the mesh "
+                    + "really changed)");
+        }
         if (!saved.records().isEmpty()) {
             LOG.info("bringing the mesh up from {}: {} verified record(s) up to revision {}, before etcd answers",
                     stateFile.path(), restored.records().size(), restored.revision());

@@ -37,13 +37,27 @@ public final class Cli {
                 e.printStackTrace(commandLine.getErr());
             }
             commandLine.getErr().println(name + ": " + message(e));
-            return 1;
+            return e instanceof Failure failure ? failure.exitCode() : 1;
         });
         return cli.execute(args);
     }
 
+    /** A failure with its own exit status, for a service manager to tell apart from the rest. */
+    public static final class Failure extends RuntimeException {
+        private final int exitCode;
+
+        public Failure(String message, int exitCode) {
+            super(message, null, false, false);
+            this.exitCode = exitCode;
+        }
+
+        public int exitCode() {
+            return exitCode;
+        }
+    }
+
     public static String message(Throwable e) {
-        if (e instanceof IllegalArgumentException || e instanceof KeyFileException || e instanceof IllegalStateException) {
+        if (e instanceof Failure || e instanceof IllegalArgumentException || e instanceof KeyFileException || e instanceof IllegalStateException) {
             return e.getMessage();
         }
         Throwable root = e;

@@ -40,6 +40,8 @@ public final class Exec {
             if (stdin != null) {
                 in.write(stdin);
             }
+        } catch (IOException e) {
+            process.destroyForcibly(); // it exited before reading its input: its exit status says why
         }
         try {
             if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {

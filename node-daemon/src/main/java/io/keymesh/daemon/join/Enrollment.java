@@ -7,6 +7,7 @@ import io.etcd.jetcd.kv.PutResponse;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.keymesh.daemon.keys.NodeKeys;
+import io.keymesh.runtime.Errors;
 import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.Digests;
 import io.keymesh.schema.crypto.JoinTokenSecret;
@@ -57,8 +58,17 @@ public final class Enrollment {
         byte[] value = SignedEnrollment.sign(request, keys.identity(), token.proofKey());
         String digest = Digests.sha256Hex(value);
         String resultKey = layout.enrollResult(node);
-        PutResponse put = client.getKVClient().put(EtcdBytes.key(layout.enroll(node)), EtcdBytes.value(value))
-                .get(ETCD_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        PutResponse put = null;
+        for (long attempt = 1; put == null; attempt++) {
+            try {
+                put = client.getKVClient().put(EtcdBytes.key(layout.enroll(node)), EtcdBytes.value(value))
+                        .get(ETCD_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                // etcd away for now: the join waits for it, like everything else in the daemon
+                LOG.warn("cannot write the join request for {} ({}); retrying (attempt {})", node, Errors.rootMessage(e), attempt);
+                Thread.sleep(Math.min(10_000, 500 * attempt));
+            }
+        }
         LOG.info("join request for {} written (token {}, WireGuard key {}); waiting for the key authority", node, token.id(),
                 keys.wireGuard().publicKey());
         CompletableFuture<EnrollmentResult> answer = new CompletableFuture<>();

@@ -103,7 +103,18 @@ public final class LinkManager {
         }
         // wireguard-go forks into the background and the parent exits once the device exists;
         // the interface then outlives this daemon, so a daemon restart never interrupts traffic.
-        Exec.check(List.of("wireguard-go", name), null);
+        // Its output goes nowhere: the background process would keep our pipes open otherwise.
+        Process starter = new ProcessBuilder("wireguard-go", name).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            if (!starter.waitFor(30, TimeUnit.SECONDS) || starter.exitValue() != 0) {
+                starter.destroyForcibly();
+                throw new IOException("wireguard-go " + name + " failed to start the interface (run it by hand to see why)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting wireguard-go", e);
+        }
         Path socket = UapiDevice.SOCKET_DIRECTORY.resolve(name + ".sock");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!Files.exists(socket) && System.nanoTime() < deadline) {

@@ -111,13 +111,13 @@ public final class MeshFeed implements AutoCloseable {
         return nodesWatch != null && nodesWatch.isSynced();
     }
 
-    private void publish(java.util.function.Supplier<List<Refusal>> step) {
-        MeshSnapshot snapshot;
-        synchronized (this) {
-            report(step.get());
-            snapshot = mesh.view();
-        }
-        consumer.accept(snapshot);
+    /**
+     * Applies one step and hands the result on, both under the lock: the two watch threads
+     * publish in the order they applied, so an older snapshot can never overtake a newer one.
+     */
+    private synchronized void publish(java.util.function.Supplier<List<Refusal>> step) {
+        report(step.get());
+        consumer.accept(mesh.view());
     }
 
     private void report(List<Refusal> refusals) {
@@ -126,7 +126,13 @@ public final class MeshFeed implements AutoCloseable {
 
     private void report(Refusal refusal) {
         metrics.inc("keymesh_daemon_refused_records_total", "reason", refusal.reason().code());
-        LOG.warn("refused {}: {}", refusal.key(), refusal.detail());
+        if (refusal.reason() == RejectReason.EQUIVOCATION) {
+            // Two different records signed for one epoch: the authority, or its key, misbehaved.
+            LOG.error("ALARM: refused {}: {}; the authority signed two versions of one epoch, check its key", refusal.key(),
+                    refusal.detail());
+        } else {
+            LOG.warn("refused {}: {}", refusal.key(), refusal.detail());
+        }
     }
 
     /** What the state file should hold now, with the peers keymesh owns on the device. */

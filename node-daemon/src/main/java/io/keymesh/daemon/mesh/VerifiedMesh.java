@@ -1,6 +1,7 @@
 package io.keymesh.daemon.mesh;
 
 import io.keymesh.runtime.etcd.Change;
+import io.keymesh.schema.crypto.Digests;
 import io.keymesh.schema.crypto.TrustedKeys;
 import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.record.MeshConfig;
@@ -39,6 +40,8 @@ public final class VerifiedMesh {
     private final NodeRecordCheck check;
     private final EpochGuard guard;
     private final Map<String, Entry> byKey = new HashMap<>();
+    /** The value last refused at each key (or "deleted"): a re-read refuses it again, silently. */
+    private final Map<String, String> refusedAt = new HashMap<>();
     private MeshConfig config;
     private byte[] configValue;
     private long revision;
@@ -64,8 +67,8 @@ public final class VerifiedMesh {
         }
         for (String key : byKey.keySet()) {
             if (!present.contains(key)) {
-                refused.add(new Refusal(key, RejectReason.UNSIGNED_DELETE, "missing from the snapshot at revision " + atRevision
-                        + "; keeping its last verified record"));
+                once(new Refusal(key, RejectReason.UNSIGNED_DELETE, "missing from the snapshot at revision " + atRevision
+                        + "; keeping its last verified record"), DELETED).ifPresent(refused::add);
             }
         }
         revision = Math.max(revision, atRevision);
@@ -85,22 +88,31 @@ public final class VerifiedMesh {
     private java.util.Optional<Refusal> accept(Change change) {
         if (change.isDelete()) {
             return byKey.containsKey(change.key())
-                    ? java.util.Optional.of(new Refusal(change.key(), RejectReason.UNSIGNED_DELETE,
-                            "deleted at revision " + change.modRevision() + "; keeping its last verified record"))
+                    ? once(new Refusal(change.key(), RejectReason.UNSIGNED_DELETE,
+                            "deleted at revision " + change.modRevision() + "; keeping its last verified record"), DELETED)
                     : java.util.Optional.empty();
         }
         Entry current = byKey.get(change.key());
         if (current != null && Arrays.equals(current.value(), change.value())) {
+            refusedAt.remove(change.key());
             return java.util.Optional.empty(); // unchanged (a re-read snapshot): verified already
         }
         try {
             Verified<NodeRecord> verified = check.verify(change.key(), change.value());
             guard.admit(verified);
             byKey.put(change.key(), new Entry(verified.value(), change.value()));
+            refusedAt.remove(change.key());
             return java.util.Optional.empty();
         } catch (RejectedValueException e) {
-            return java.util.Optional.of(new Refusal(change.key(), e.reason(), e.getMessage()));
+            return once(new Refusal(change.key(), e.reason(), e.getMessage()), Digests.sha256Hex(change.value()));
         }
+    }
+
+    private static final String DELETED = "deleted";
+
+    /** A refusal is reported the first time a value is seen at its key, not again on every re-read. */
+    private java.util.Optional<Refusal> once(Refusal refusal, String what) {
+        return what.equals(refusedAt.put(refusal.key(), what)) ? java.util.Optional.empty() : java.util.Optional.of(refusal);
     }
 
     /** The mesh configuration at {@code config}; a deletion keeps the last verified one. */

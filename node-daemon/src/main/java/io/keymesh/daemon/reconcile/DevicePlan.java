@@ -16,15 +16,30 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What the device should be for one verified snapshot. Pure. While this host is not an active
- * member (not yet admitted, or revoked) it wants no peers and leaves the interface alone.
+ * What the device should be for one verified snapshot. Pure. A member wants its peers and its
+ * interface. A host whose own verified record says it was revoked wants no peers. A host with no
+ * verified record of its own (not admitted yet, or, more likely on a running host, a wrong
+ * {@code --trust-key}, {@code --mesh}, {@code --prefix} or node name) leaves the device exactly as
+ * it is: a configuration mistake must never empty a working interface.
  *
  * @param link       the interface to ensure, or null to leave it as it is
  * @param listenPort the UDP port to listen on (meaningful with a link)
  */
-public record DevicePlan(boolean member, LinkSpec link, int listenPort, int natKeepaliveSeconds, Map<WireGuardPublicKey, PeerConfig> peers) {
+public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int natKeepaliveSeconds, Map<WireGuardPublicKey, PeerConfig> peers) {
     public DevicePlan {
         peers = java.util.Collections.unmodifiableMap(peers);
+    }
+
+    /** Where this host stands in the verified mesh. */
+    public enum Standing {
+        MEMBER,
+        REVOKED,
+        /** No verified record of this very host: the device is left alone. */
+        OUTSIDER
+    }
+
+    public boolean member() {
+        return standing == Standing.MEMBER;
     }
 
     /** A plan derived from the previous one, and the peers whose records changed on the way. */
@@ -38,7 +53,7 @@ public record DevicePlan(boolean member, LinkSpec link, int listenPort, int natK
      */
     public Advance advance(MeshSnapshot previous, MeshSnapshot next, Identity self) {
         NodeRecord own = next.records().get(self.node());
-        if (!member || previous.config() != next.config() || previous.records().get(self.node()) != own) {
+        if (standing != Standing.MEMBER || previous.config() != next.config() || previous.records().get(self.node()) != own) {
             return null;
         }
         Map<WireGuardPublicKey, PeerConfig> changed = new HashMap<>(peers);
@@ -63,7 +78,7 @@ public record DevicePlan(boolean member, LinkSpec link, int listenPort, int natK
                 changed.remove(before.wgPublicKey());
             }
         });
-        return new Advance(new DevicePlan(true, link, listenPort, natKeepaliveSeconds, changed), scope);
+        return new Advance(new DevicePlan(Standing.MEMBER, link, listenPort, natKeepaliveSeconds, changed), scope);
     }
 
     public static DevicePlan of(MeshSnapshot mesh, Identity self, String interfaceName, DeviceOverrides overrides) {
@@ -71,13 +86,14 @@ public record DevicePlan(boolean member, LinkSpec link, int listenPort, int natK
         MeshConfig config = mesh.config();
         int listenPort = first(overrides.listenPort(), config == null ? null : config.listenPort(), DeviceOverrides.DEFAULT_LISTEN_PORT);
         if (!self.isAdmittedBy(own)) {
-            return new DevicePlan(false, null, listenPort, 0, Map.of());
+            Standing standing = self.isRevokedBy(own) ? Standing.REVOKED : Standing.OUTSIDER;
+            return new DevicePlan(standing, null, listenPort, 0, Map.of());
         }
         int keepalive = first(overrides.natKeepaliveSeconds(), config == null ? null : config.keepaliveSeconds(),
                 DeviceOverrides.DEFAULT_NAT_KEEPALIVE_SECONDS);
         Integer mtu = overrides.mtu() != null ? overrides.mtu() : config == null ? null : config.mtu();
         List<LinkAddress> addresses = own.addresses().stream().map(a -> withOverlayLength(a, config)).toList();
-        return new DevicePlan(true, new LinkSpec(interfaceName, addresses, mtu), listenPort, keepalive,
+        return new DevicePlan(Standing.MEMBER, new LinkSpec(interfaceName, addresses, mtu), listenPort, keepalive,
                 DesiredPeers.of(mesh.records().values(), own, keepalive));
     }
 

@@ -13,14 +13,15 @@ import io.keymesh.runtime.DaemonThreads;
 import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.schema.crypto.WireGuardPrivateKey;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
+import io.keymesh.schema.record.NodeRecord;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -61,8 +62,7 @@ public final class DeviceWorker implements AutoCloseable {
     private final DeviceOverrides overrides;
     private final Metrics metrics;
     private final Listener listener;
-    private final ScheduledExecutorService thread =
-            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-device"));
+    private final ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("keymesh-device"));
     private final AtomicReference<MeshSnapshot> latest = new AtomicReference<>();
     private final AtomicBoolean queued = new AtomicBoolean();
     /** Worker thread only. */
@@ -76,6 +76,7 @@ public final class DeviceWorker implements AutoCloseable {
     private Duration backoff = MIN_BACKOFF;
     private volatile MeshSnapshot applied;
     private volatile boolean failing;
+    private volatile boolean outsider;
 
     /**
      * @param links  null to leave the interface to someone else (it must exist)
@@ -103,9 +104,11 @@ public final class DeviceWorker implements AutoCloseable {
         metrics.describe("keymesh_daemon_apply_failures_total", "counter", "Device runs that failed and were retried");
         metrics.describe("keymesh_daemon_applied_revision", "gauge", "Every node record up to this etcd revision is on the device");
         metrics.gauge("keymesh_daemon_applied_revision", () -> applied == null ? 0 : applied.revision());
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         thread.scheduleWithFixedDelay(() -> {
+            known = null; // worker thread: the next run reads the device back in full
             if (latest.get() != null) {
-                submit(latest.get()); // an idle device is still read back now and then
+                submit(latest.get());
             }
         }, FULL_READ_EVERY.toMillis(), FULL_READ_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -114,14 +117,18 @@ public final class DeviceWorker implements AutoCloseable {
     public void submit(MeshSnapshot snapshot) {
         latest.set(snapshot);
         if (queued.compareAndSet(false, true)) {
-            thread.execute(this::run);
+            try {
+                thread.execute(this::run);
+            } catch (RejectedExecutionException e) {
+                queued.set(false); // closing: the device stays as it is
+            }
         }
     }
 
-    /** True when the device matches the newest snapshot submitted. */
+    /** True when the device matches the newest snapshot submitted, which admits this host. */
     public boolean inSync() {
         MeshSnapshot newest = latest.get();
-        return newest != null && newest == applied && !failing;
+        return newest != null && newest == applied && !failing && !outsider;
     }
 
     /** The snapshot the device last matched, or null. */
@@ -168,17 +175,23 @@ public final class DeviceWorker implements AutoCloseable {
 
     private void reconcile(MeshSnapshot snapshot) throws Exception {
         boolean fresh = known != null && System.nanoTime() - known.readAt() < FULL_READ_EVERY.toNanos();
+        if (!fresh) {
+            ensuredLink = null; // with the full read, check the interface again too (taken down, addresses removed)
+        }
         DevicePlan.Advance advance = fresh && plannedPlan != null ? plannedPlan.advance(planned, snapshot, self) : null;
         DevicePlan plan = advance != null ? advance.plan() : DevicePlan.of(snapshot, self, interfaceName, overrides);
         if (plan.link() != null && links != null && !Objects.equals(plan.link(), ensuredLink)) {
             links.ensure(plan.link());
             ensuredLink = plan.link();
         }
-        if (plan.link() == null && owned.isEmpty()) {
-            applied = snapshot; // not a member and nothing of ours on the device: nothing to do, nothing to read
+        if (plan.standing() == DevicePlan.Standing.OUTSIDER || (plan.standing() == DevicePlan.Standing.REVOKED && owned.isEmpty())) {
+            // No verified record of this host (or revoked with nothing of ours left): the device stays as it is.
+            outsider = plan.standing() == DevicePlan.Standing.OUTSIDER;
+            applied = snapshot;
             listener.applied(snapshot, plan, ownedView);
             return;
         }
+        outsider = false;
         KnownDevice state = fresh ? known : readBack();
         if (plan.member() && (!self.wgPublicKey().equals(state.publicKey()) || state.listenPort() != plan.listenPort())) {
             device.configure(privateKey, plan.listenPort());
@@ -186,10 +199,19 @@ public final class DeviceWorker implements AutoCloseable {
             LOG.info("interface {}: private key for {} and listen port {} set", interfaceName, self.wgPublicKey(), plan.listenPort());
             state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.peers(), state.readAt());
         }
+        boolean ownedChanged = false;
+        if (advance == null) {
+            // A peer carrying the key of any verified record, revoked ones too, is keymesh's, even if
+            // a crash right after adding it kept that from being saved.
+            for (NodeRecord record : snapshot.records().values()) {
+                if (state.peers().containsKey(record.wgPublicKey())) {
+                    ownedChanged |= owned.add(record.wgPublicKey());
+                }
+            }
+        }
         PeerDelta delta = advance != null
                 ? PeerDiff.computeFor(advance.scope(), plan.peers(), state.peers(), owned)
                 : PeerDiff.compute(plan.peers(), state.peers(), owned);
-        boolean ownedChanged = false;
         if (!delta.isEmpty()) {
             long started = System.nanoTime();
             device.apply(delta);
@@ -226,10 +248,14 @@ public final class DeviceWorker implements AutoCloseable {
 
     @Override
     public void close() {
-        thread.shutdownNow();
+        // Let a running apply finish: interrupting it could cut a peer's settings in half.
+        thread.shutdown();
         try {
-            thread.awaitTermination(10, TimeUnit.SECONDS);
+            if (!thread.awaitTermination(40, TimeUnit.SECONDS)) {
+                thread.shutdownNow();
+            }
         } catch (InterruptedException e) {
+            thread.shutdownNow();
             Thread.currentThread().interrupt();
         }
     }

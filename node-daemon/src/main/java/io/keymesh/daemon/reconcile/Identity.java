@@ -11,4 +11,10 @@ public record Identity(String node, Ed25519PublicKey identityKey, WireGuardPubli
         return record != null && record.node().equals(node) && record.identityKey().equals(identityKey)
                 && record.wgPublicKey().equals(wgPublicKey) && record.isActive();
     }
+
+    /** Whether {@code record} is this host's identity, revoked. */
+    public boolean isRevokedBy(NodeRecord record) {
+        return record != null && record.node().equals(node) && record.identityKey().equals(identityKey)
+                && record.state() == io.keymesh.schema.record.NodeState.REVOKED;
+    }
 }

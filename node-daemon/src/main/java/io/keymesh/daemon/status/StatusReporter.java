@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps {@code status/<node>} current, under a lease so it disappears when the daemon does.
- * Called on a timer, not per event: each tick builds the status from the device and the last
- * applied snapshot, writes it only if it changed, and otherwise just keeps the lease alive.
+ * Called on a timer, not per event: each tick renews the lease, builds the status from the last
+ * applied snapshot and the device (read again when the applied revision moved, else every 30 s),
+ * and writes it only if it changed.
  * Asynchronous throughout: nothing here blocks the event loop that runs the timer.
  */
 public final class StatusReporter {
@@ -41,7 +42,12 @@ public final class StatusReporter {
     private final String version;
     private final DeviceWorker worker;
     private final Clock clock;
+    /** Reading a large device costs the worker tens of milliseconds: handshakes are counted this often. */
+    static final Duration DEVICE_READ_EVERY = Duration.ofSeconds(30);
     private final AtomicBoolean busy = new AtomicBoolean();
+    private DeviceState lastDevice;
+    private long lastDeviceRevision;
+    private Instant lastDeviceAt = Instant.EPOCH;
     private long leaseId;
     private NodeStatus lastWritten;
     private boolean failing;
@@ -61,7 +67,15 @@ public final class StatusReporter {
         if (applied == null || !busy.compareAndSet(false, true)) {
             return;
         }
-        worker.read().thenCombine(worker.owned(), (device, owned) -> status(applied, device, owned))
+        boolean readDevice = lastDevice == null || applied.revision() != lastDeviceRevision
+                || clock.instant().isAfter(lastDeviceAt.plus(DEVICE_READ_EVERY));
+        CompletableFuture<DeviceState> device = readDevice ? worker.read().thenApply(d -> {
+            lastDevice = d;
+            lastDeviceRevision = applied.revision();
+            lastDeviceAt = clock.instant();
+            return d;
+        }) : CompletableFuture.completedFuture(lastDevice);
+        device.thenCombine(worker.owned(), (d, owned) -> status(applied, d, owned))
                 .thenCompose(this::publish)
                 .whenComplete((ok, error) -> {
                     if (error != null) {
@@ -95,21 +109,25 @@ public final class StatusReporter {
         return new NodeStatus(node, own == null ? 0 : own.epoch(), version, applied.revision(), peers, recent, now);
     }
 
+    /** Renews the lease on every tick (a put does not), granting a new one if it is gone; writes only a changed status. */
     private CompletableFuture<?> publish(NodeStatus status) {
-        if (leaseId != 0 && sameApartFromTime(status, lastWritten)) {
-            return client.getLeaseClient().keepAliveOnce(leaseId).thenAccept(r -> {
-                if (r.getTTL() <= 0) {
-                    throw new IllegalStateException("lease " + leaseId + " expired");
-                }
-            });
-        }
-        CompletableFuture<Long> lease = leaseId != 0 ? CompletableFuture.completedFuture(leaseId)
-                : client.getLeaseClient().grant(LEASE_TTL.toSeconds()).thenApply(r -> r.getID());
+        CompletableFuture<Long> lease = leaseId == 0
+                ? client.getLeaseClient().grant(LEASE_TTL.toSeconds()).thenApply(r -> r.getID())
+                : client.getLeaseClient().keepAliveOnce(leaseId).thenApply(r -> {
+                    if (r.getTTL() <= 0) {
+                        throw new IllegalStateException("lease " + r.getID() + " expired");
+                    }
+                    return r.getID();
+                });
         return lease.thenCompose(id -> {
+            boolean fresh = id != leaseId;
             leaseId = id;
+            if (!fresh && sameApartFromTime(status, lastWritten)) {
+                return CompletableFuture.completedFuture(null);
+            }
             return client.getKVClient().put(EtcdBytes.key(layout.status(node)), EtcdBytes.value(Json.toLine(Json.toTree(status))),
-                    PutOption.builder().withLeaseId(id).build());
-        }).thenRun(() -> lastWritten = status);
+                    PutOption.builder().withLeaseId(id).build()).thenRun(() -> lastWritten = status);
+        });
     }
 
     private static boolean sameApartFromTime(NodeStatus a, NodeStatus b) {

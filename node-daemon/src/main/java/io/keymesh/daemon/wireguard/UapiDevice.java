@@ -5,9 +5,13 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A userspace WireGuard device (wireguard-go, boringtun) through its control socket, spoken
@@ -18,6 +22,7 @@ public final class UapiDevice implements WireGuardDevice {
     /** Where userspace implementations put their sockets; shared by all network namespaces. */
     public static final Path SOCKET_DIRECTORY = Path.of("/var/run/wireguard");
     private static final int MAX_REPLY = 64 * 1024 * 1024;
+    static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final String interfaceName;
     private final Path socket;
@@ -57,21 +62,30 @@ public final class UapiDevice implements WireGuardDevice {
         return n >= 2 && reply.charAt(n - 1) == '\n' && reply.charAt(n - 2) == '\n' && reply.lastIndexOf("errno=") >= 0;
     }
 
-    /** Sends one request and reads the reply up to its terminating blank line. */
+    /**
+     * Sends one request and reads the reply up to its terminating blank line, within
+     * {@link #TIMEOUT}: a wedged implementation must not hold the one device thread forever.
+     */
     private String exchange(String request) throws IOException {
-        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX); Selector selector = Selector.open()) {
             try {
                 channel.connect(UnixDomainSocketAddress.of(socket));
             } catch (IOException e) {
                 throw new IOException("cannot reach WireGuard interface " + interfaceName + " at " + socket + ": " + e.getMessage(), e);
             }
+            channel.configureBlocking(false);
+            SelectionKey key = channel.register(selector, SelectionKey.OP_WRITE);
             ByteBuffer out = ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII));
             while (out.hasRemaining()) {
+                await(selector, deadline);
                 channel.write(out);
             }
+            key.interestOps(SelectionKey.OP_READ);
             StringBuilder reply = new StringBuilder();
             ByteBuffer in = ByteBuffer.allocate(64 * 1024);
             while (!complete(reply)) {
+                await(selector, deadline);
                 in.clear();
                 if (channel.read(in) < 0) {
                     break;
@@ -84,5 +98,14 @@ public final class UapiDevice implements WireGuardDevice {
             }
             return reply.toString();
         }
+    }
+
+    private void await(Selector selector, long deadline) throws IOException {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0 || selector.select(left) == 0 && System.nanoTime() >= deadline) {
+            throw new IOException("WireGuard interface " + interfaceName + " did not answer on " + socket + " within "
+                    + TIMEOUT.toSeconds() + " s");
+        }
+        selector.selectedKeys().clear();
     }
 }

@@ -99,7 +99,8 @@ class VerifiedMeshTest {
         mesh.snapshot(List.of(signed(a1), signed(b1)), revision);
 
         assertEquals(List.of(RejectReason.UNSIGNED_DELETE), reasons(mesh.changes(List.of(Change.delete(layout.node("a"), ++revision)), revision)));
-        assertEquals(List.of(RejectReason.UNSIGNED_DELETE), reasons(mesh.snapshot(List.of(signed(a1)), revision)));
+        assertEquals(List.of(), reasons(mesh.snapshot(List.of(signed(b1)), revision)), "the same absence is reported once");
+        assertEquals(List.of(RejectReason.UNSIGNED_DELETE), reasons(mesh.snapshot(List.of(signed(a1)), revision)), "b is missing now");
 
         assertEquals(Map.of("a", a1, "b", b1), mesh.view().records());
     }
@@ -122,5 +123,16 @@ class VerifiedMeshTest {
         assertEquals(RejectReason.EPOCH_ROLLBACK, mesh.config(AuthoritySignature.sign(older, authority)).orElseThrow().reason());
         assertEquals(RejectReason.UNSIGNED_DELETE, mesh.config(null).orElseThrow().reason());
         assertEquals(config, mesh.view().config());
+    }
+
+    @Test
+    void aRefusedValueIsReportedOnceNotOnEveryReRead() {
+        mesh.snapshot(List.of(signed(a1)), revision);
+        Change forged = put(layout.node("a"), AuthoritySignature.sign(atEpoch(a1, 5), Ed25519PrivateKey.generate()));
+        assertEquals(1, mesh.changes(List.of(forged), revision).size());
+        assertEquals(List.of(), mesh.snapshot(List.of(forged), revision), "a re-read of the same forged value");
+        Change forgedAgain = put(layout.node("a"), AuthoritySignature.sign(atEpoch(a1, 6), Ed25519PrivateKey.generate()));
+        assertEquals(1, mesh.changes(List.of(forgedAgain), revision).size(), "a different forged value is news");
+        assertEquals(a1, mesh.view().records().get("a"));
     }
 }

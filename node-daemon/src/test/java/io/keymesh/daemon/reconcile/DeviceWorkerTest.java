@@ -93,9 +93,38 @@ class DeviceWorkerTest {
             worker.submit(mesh(5, a));
             await(worker::inSync, "a is added");
             device.apply(new PeerDelta(List.of(new PeerConfig(manual, null, 0, List.of(IpPrefix.parse("203.0.113.0/24")))), List.of(), List.of()));
-            worker.submit(mesh(6));
-            await(() -> worker.inSync() && !device.read().peers().containsKey(a.wgPublicKey()), "a is removed");
+        }
+        // A new worker reads the whole device back and diffs every peer on it: the hand-added one included.
+        try (DeviceWorker restarted = worker(device, ownedSeen.get())) {
+            restarted.submit(mesh(6));
+            await(() -> restarted.inSync() && !device.read().peers().containsKey(a.wgPublicKey()), "a is removed");
             assertEquals(Set.of(manual), device.read().peers().keySet());
+        }
+    }
+
+    @Test
+    void withoutAVerifiedRecordOfItsOwnTheDeviceIsLeftAloneAndARevokedHostDropsItsPeers() throws Exception {
+        MemoryDevice device = new MemoryDevice();
+        NodeRecord a = Samples.nodeRecord("a", 1, 2);
+        try (DeviceWorker worker = worker(device, Set.of())) {
+            worker.submit(mesh(5, a));
+            await(worker::inSync, "a is added");
+        }
+        long mutations = device.mutations();
+        // Say the trust key was mistyped: nothing of this host verifies. The peers must stay.
+        try (DeviceWorker misconfigured = worker(device, ownedSeen.get())) {
+            MeshSnapshot withoutSelf = new MeshSnapshot(Map.of("a", a), null, 6);
+            misconfigured.submit(withoutSelf);
+            await(() -> misconfigured.applied() == withoutSelf, "the worker has looked at the snapshot");
+            assertEquals(mutations, device.mutations(), "a configuration mistake changes nothing");
+            assertTrue(!misconfigured.inSync(), "and the daemon is not ready");
+        }
+        NodeRecord own = own();
+        NodeRecord revoked = new NodeRecord(own.mesh(), own.node(), 2, io.keymesh.schema.record.NodeState.REVOKED, own.identityKey(),
+                own.wgPublicKey(), List.of(), List.of(), List.of(), own.keyIssuedAt(), own.issuedAt());
+        try (DeviceWorker revokedWorker = worker(device, ownedSeen.get())) {
+            revokedWorker.submit(new MeshSnapshot(Map.of("self", revoked, "a", a), null, 7));
+            await(() -> device.read().peers().isEmpty(), "a revoked host removes the peers it owns");
         }
     }
 
