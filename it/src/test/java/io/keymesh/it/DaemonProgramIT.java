@@ -170,13 +170,16 @@ class DaemonProgramIT {
         return total;
     }
 
-    @Test
-    void daemonsCreateTheirInterfacesJoinPeerAndSurviveAKillWithoutTouchingTheDevice() throws Exception {
-        Path data = dir.resolve("etcd");
-        start("etcd", "etcd", "--name", "m", "--data-dir", data.toString(),
+    private Process etcd() throws IOException {
+        return start("etcd", "etcd", "--name", "m", "--data-dir", dir.resolve("etcd").toString(),
                 "--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379",
                 "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
                 "--initial-cluster", "m=http://127.0.0.1:2380");
+    }
+
+    /** etcd, the authority and two joined daemons, a and b, each with its own interface, peered. */
+    private void twoJoinedNodes() throws Exception {
+        etcd();
         Ed25519PrivateKey authorityKey = Ed25519PrivateKey.generate();
         KeyFiles.writeSecret(dir.resolve("authority.key"), authorityKey.toBase64Secret(), false);
         Files.writeString(dir.resolve("authority.pub"), authorityKey.publicKey().base64());
@@ -194,6 +197,16 @@ class DaemonProgramIT {
                         WireGuardPrivateKey.parse(KeyFiles.readSecret(dir.resolve("state-b/wireguard.key"))).publicKey().base64()),
                 "a has b as its peer");
         await(() -> inNamespace("wg", "show", iface("b"), "peers").strip().length() == 44, "b has a as its peer");
+    }
+
+    private Process daemonProcess(String node) {
+        return processes.stream().filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains("node-" + node))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void daemonsCreateTheirInterfacesJoinPeerAndSurviveAKillWithoutTouchingTheDevice() throws Exception {
+        twoJoinedNodes();
 
         JsonNode a = link("a");
         assertEquals(1420, a.get("mtu").asInt(), "no default route in the namespace: 1500 minus 80");
@@ -206,7 +219,7 @@ class DaemonProgramIT {
         assertEquals("51820", inNamespace("wg", "show", iface("a"), "listen-port").strip());
         String before = inNamespace("wg", "show", iface("a"), "dump").lines().skip(1).sorted().toList().toString();
 
-        Process daemonA = processes.stream().filter(p -> p.info().commandLine().orElse("").contains("node-a")).findFirst().orElseThrow();
+        Process daemonA = daemonProcess("a");
         // SIGKILL the daemon (and the java under ip netns exec): no goodbye, no cleanup.
         daemonA.descendants().forEach(ProcessHandle::destroyForcibly);
         daemonA.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -232,5 +245,41 @@ class DaemonProgramIT {
             throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
         }
         return out;
+    }
+
+    @Test
+    void aRebootedHostWithoutEtcdComesBackFromItsPersistedKeysAndRecords() throws Exception {
+        twoJoinedNodes();
+        String key = inNamespace("wg", "show", iface("a"), "public-key").strip();
+        String peers = inNamespace("wg", "show", iface("a"), "peers").strip();
+        String epoch = JSON.readTree(inNamespace("curl", "-sf", "http://127.0.0.1:9471/peers")).get("peers").get(0).get("epoch").asText();
+
+        // The reboot: the daemon dies, the interface and its wireguard-go are gone, and so is all of etcd.
+        daemonProcess("a").destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        String wireguardGo = inNamespace("pgrep", "-f", "wireguard-go " + iface("a")).strip();
+        for (String pid : wireguardGo.split("\\s+")) {
+            ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        await(() -> {
+            try {
+                link("a");
+                return false;
+            } catch (IllegalStateException e) {
+                return true; // ip: device does not exist
+            }
+        }, "a's interface is gone");
+        Files.deleteIfExists(Path.of("/var/run/wireguard", iface("a") + ".sock")); // /var/run is a tmpfs: a reboot empties it
+        processes.stream().filter(p -> p.info().commandLine().orElse("").contains("--name m")).forEach(Process::destroyForcibly);
+        await(() -> run("ip", "netns", "pids", namespace).lines().noneMatch(pid -> ProcessHandle.of(Long.parseLong(pid.strip()))
+                .flatMap(h -> h.info().command()).orElse("").endsWith("etcd")), "etcd is down");
+
+        daemon("a", 51820, 9471, false); // no join token: it must not need one
+        await(() -> inNamespace("curl", "-sf", "http://127.0.0.1:9471/readyz").contains("ready"), "a is ready without etcd");
+        assertEquals(key, inNamespace("wg", "show", iface("a"), "public-key").strip(), "the same key");
+        assertEquals(peers, inNamespace("wg", "show", iface("a"), "peers").strip(), "the same peers");
+        assertTrue(link("a").toString().contains("\"UP\""), "the interface is up again");
+        assertEquals(epoch, JSON.readTree(inNamespace("curl", "-sf", "http://127.0.0.1:9471/peers")).get("peers").get(0)
+                .get("epoch").asText(), "the same records");
+        assertTrue(metrics(9471).contains("keymesh_daemon_etcd_connected 0"), "and etcd really is down");
     }
 }
