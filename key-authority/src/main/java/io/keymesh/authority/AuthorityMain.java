@@ -1,6 +1,7 @@
 package io.keymesh.authority;
 
 import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.MeshOptions;
 import io.keymesh.runtime.Version;
 import io.keymesh.runtime.Addresses;
 import static io.keymesh.runtime.YamlConfig.first;
@@ -25,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code keymesh-authority}: one key authority replica, run by systemd. */
@@ -34,17 +36,8 @@ import picocli.CommandLine.Option;
 public final class AuthorityMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(AuthorityMain.class);
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (flags override it)")
-    Path config;
-
-    @Option(names = "--endpoints", paramLabel = "URL", split = ",", description = "etcd client URLs (default http://127.0.0.1:2379)")
-    List<String> endpoints;
-
-    @Option(names = "--prefix", description = "etcd key prefix (default " + KeyLayout.DEFAULT_PREFIX + ")")
-    String prefix;
-
-    @Option(names = "--mesh", description = "mesh name (default keymesh)")
-    String mesh;
+    @Mixin
+    MeshOptions common = new MeshOptions();
 
     @Option(names = "--signing-key", paramLabel = "FILE", description = "the active Ed25519 signing key (from 'keymesh keygen authority')")
     Path signingKey;
@@ -68,8 +61,7 @@ public final class AuthorityMain implements Callable<Integer> {
     String http;
 
     AuthoritySettings settings() throws java.net.UnknownHostException {
-        ConfigFile file = ConfigFile.load(config);
-        List<String> endpointValues = first(endpoints, file.endpoints(), List.<String>of("http://127.0.0.1:2379"));
+        ConfigFile file = ConfigFile.load(common.config);
         List<Ed25519PublicKey> trusted = new ArrayList<>();
         for (String key : first(trustKeys, file.trustedKeys(), List.<String>of())) {
             trusted.add(Ed25519PublicKey.parse(key));
@@ -77,9 +69,9 @@ public final class AuthorityMain implements Callable<Integer> {
         String httpValue = first(http, file.http(), "127.0.0.1:9470");
         String signing = signingKey != null ? signingKey.toString() : file.signingKey();
         return new AuthoritySettings(
-                Addresses.endpoints(endpointValues),
-                new KeyLayout(first(prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX)),
-                first(mesh, file.mesh(), "keymesh"),
+                common.endpoints(file.endpoints()),
+                common.layout(file.prefix()),
+                common.mesh(file.mesh()),
                 signing == null ? null : Path.of(signing),
                 trusted,
                 first(overlayCidrs, file.overlayCidrs(), List.<String>of()).stream().map(IpPrefix::parse).toList(),

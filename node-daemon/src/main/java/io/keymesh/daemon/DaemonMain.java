@@ -13,6 +13,7 @@ import io.keymesh.daemon.wireguard.WgToolDevice;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
 import io.keymesh.runtime.Addresses;
 import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.MeshOptions;
 import io.keymesh.runtime.Version;
 import io.keymesh.runtime.etcd.PagedRead;
 import io.keymesh.runtime.metrics.Metrics;
@@ -31,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code keymesh-daemon}: the per-host daemon, run by systemd. */
@@ -41,17 +43,8 @@ public final class DaemonMain implements Callable<Integer> {
     /** A rejected join: restarting cannot help (the unit sets RestartPreventExitStatus=3). */
     static final int JOIN_REJECTED_EXIT = 3;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (flags override it)")
-    Path config;
-
-    @Option(names = "--endpoints", paramLabel = "URL", split = ",", description = "etcd client URLs (default http://127.0.0.1:2379)")
-    List<String> endpoints;
-
-    @Option(names = "--prefix", description = "etcd key prefix (default " + KeyLayout.DEFAULT_PREFIX + ")")
-    String prefix;
-
-    @Option(names = "--mesh", description = "mesh name (default keymesh)")
-    String mesh;
+    @Mixin
+    MeshOptions common = new MeshOptions();
 
     @Option(names = "--node", description = "this host's node name (default the host name)")
     String node;
@@ -90,7 +83,7 @@ public final class DaemonMain implements Callable<Integer> {
     String http;
 
     DaemonSettings settings() throws java.net.UnknownHostException {
-        DaemonConfigFile file = DaemonConfigFile.load(config);
+        DaemonConfigFile file = DaemonConfigFile.load(common.config);
         List<Ed25519PublicKey> trusted = new ArrayList<>();
         for (String key : first(trustKeys, file.trustedKeys(), List.<String>of())) {
             try {
@@ -103,9 +96,9 @@ public final class DaemonMain implements Callable<Integer> {
         String httpValue = first(http, file.http(), "127.0.0.1:9471");
         String token = joinTokenFile != null ? joinTokenFile.toString() : file.joinTokenFile();
         return new DaemonSettings(
-                Addresses.endpoints(first(endpoints, file.endpoints(), List.of("http://127.0.0.1:2379"))),
-                new KeyLayout(first(prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX)),
-                first(mesh, file.mesh(), "keymesh"),
+                common.endpoints(file.endpoints()),
+                common.layout(file.prefix()),
+                common.mesh(file.mesh()),
                 node != null ? node : file.node() != null ? file.node() : hostName(),
                 trusted,
                 Path.of(first(stateDir == null ? null : stateDir.toString(), file.stateDir(), "/var/lib/keymesh")),
