@@ -1,0 +1,169 @@
+package io.keymesh.it.testbed;
+
+import static io.keymesh.it.testbed.Shell.in;
+import static io.keymesh.it.testbed.Shell.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keymesh.schema.crypto.WireGuardPrivateKey;
+import io.keymesh.schema.keyfile.KeyFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One node host of the testbed: a network namespace with {@code eth0} plugged into the switch,
+ * and the {@code keymesh-daemon} process that creates and runs its wireguard-go interface.
+ */
+public final class Host {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final int DAEMON_HTTP_PORT = 9471;
+
+    private final Testbed bed;
+    public final String name;
+    public final String namespace;
+    public final String iface;
+    public final String underlay;
+    private final int n;
+    private final boolean behindNat;
+    private Process daemon;
+
+    Host(Testbed bed, String name, int n, boolean behindNat) {
+        this.bed = bed;
+        this.name = name;
+        this.n = n;
+        this.behindNat = behindNat;
+        this.namespace = "kmh" + n + "-" + bed.id;
+        this.iface = "kw" + bed.id + n;
+        this.underlay = "198.51.100." + (10 + n);
+    }
+
+    /** This host's port on the switch (the other end of its eth0). */
+    String switchPort() {
+        return "vs" + bed.id + n;
+    }
+
+    /** The namespace and its cable into the switch. */
+    void plug() {
+        String hostEnd = "vh" + bed.id + n;
+        String switchEnd = switchPort();
+        run("ip", "netns", "add", namespace);
+        run(in(namespace, "ip", "link", "set", "lo", "up"));
+        run("ip", "link", "add", hostEnd, "type", "veth", "peer", "name", switchEnd);
+        run("ip", "link", "set", hostEnd, "netns", namespace);
+        run("ip", "link", "set", switchEnd, "netns", bed.switchNs);
+        run(in(namespace, "ip", "link", "set", hostEnd, "name", "eth0"));
+        run(in(namespace, "ip", "address", "add", underlay + "/24", "dev", "eth0"));
+        run(in(namespace, "ip", "link", "set", "eth0", "up"));
+        run(in(bed.switchNs, "ip", "link", "set", switchEnd, "master", "br0"));
+        run(in(bed.switchNs, "ip", "link", "set", switchEnd, "up"));
+    }
+
+    /** Starts the daemon; with {@code join} it gets a fresh join token file first. */
+    public void startDaemon(boolean join) throws IOException {
+        List<String> argv = new ArrayList<>(List.of(Testbed.BIN.resolve("keymesh-daemon").toString(),
+                "--endpoints", bed.etcdEndpoints(), "--mesh", Testbed.MESH, "--node", name, "--trust-key", bed.trustKey(),
+                "--state-dir", stateDir().toString(), "--interface", iface, "--implementation", "wireguard-go",
+                "--http", "127.0.0.1:" + DAEMON_HTTP_PORT));
+        if (!behindNat) {
+            argv.addAll(List.of("--endpoint", underlay + ":51820"));
+        }
+        if (join) {
+            Path token = bed.dir.resolve(name + ".token");
+            bed.keymesh("token", "create", "--node", name, "--ttl", "1h", "--out", token.toString());
+            argv.addAll(List.of("--join-token-file", token.toString()));
+        }
+        daemon = bed.spawn("daemon-" + name, in(namespace, argv.toArray(String[]::new)));
+    }
+
+    /** SIGKILL: no goodbye; the interface (its own wireguard-go process) stays. */
+    public void killDaemon() throws InterruptedException {
+        daemon.destroyForcibly();
+        daemon.waitFor();
+    }
+
+    void destroyDaemon() {
+        if (daemon != null) {
+            daemon.destroyForcibly();
+        }
+    }
+
+    public boolean daemonAlive() {
+        return daemon != null && daemon.isAlive();
+    }
+
+    Path stateDir() {
+        return bed.dir.resolve("state-" + name);
+    }
+
+    public String publicKey() {
+        return WireGuardPrivateKey.parse(KeyFiles.readSecret(stateDir().resolve("wireguard.key"))).publicKey().base64();
+    }
+
+    public String http(String path) {
+        return Testbed.curl(namespace, "http://127.0.0.1:" + DAEMON_HTTP_PORT + path);
+    }
+
+    public boolean ready() {
+        return http("/readyz").startsWith("ready");
+    }
+
+    /** The sum of a metric family's series on this host's daemon, or -1 when it cannot be read. */
+    public long metric(String family) {
+        String text = http("/metrics");
+        if (text.isEmpty()) {
+            return -1;
+        }
+        long sum = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith(family + " ") || line.startsWith(family + "{")) {
+                sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    /** The peers' public keys as {@code wg} shows them. */
+    public List<String> wgPeers() {
+        return run(in(namespace, "wg", "show", iface, "peers")).lines().filter(l -> !l.isBlank()).sorted().toList();
+    }
+
+    /** {@code wg show <if> dump} without the volatile columns (handshake, transfer): what the device is configured with. */
+    public List<String> wgConfiguration() {
+        List<String> rows = new ArrayList<>();
+        for (String line : run(in(namespace, "wg", "show", iface, "dump")).split("\n")) {
+            String[] f = line.split("\t");
+            if (f.length >= 8) {
+                rows.add(f[0] + " " + f[3] + " " + f[7] + (f[2].equals("(none)") ? "" : " " + f[2]));
+            } else if (f.length >= 3) {
+                rows.add("device " + f[1] + " " + f[2]);
+            }
+        }
+        return rows.stream().sorted().toList();
+    }
+
+    /** This host's overlay address, as its interface carries it. */
+    public String overlayAddress() throws IOException {
+        JsonNode link = JSON.readTree(run(in(namespace, "ip", "-j", "address", "show", "dev", iface))).get(0);
+        for (JsonNode address : link.path("addr_info")) {
+            if ("inet".equals(address.path("family").asText())) {
+                return address.path("local").asText();
+            }
+        }
+        throw new IOException(iface + " has no IPv4 address yet");
+    }
+
+    /** Pings {@code address} from this host; returns ping's summary (throws when none came back). */
+    public String ping(String address, int count, String... options) {
+        List<String> argv = new ArrayList<>(List.of("ping", "-n", "-q", "-c", Integer.toString(count), "-W", "2"));
+        argv.addAll(List.of(options));
+        argv.add(address);
+        return run(in(namespace, argv.toArray(String[]::new)));
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

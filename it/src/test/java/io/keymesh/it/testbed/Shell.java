@@ -1,0 +1,49 @@
+package io.keymesh.it.testbed;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs commands for the testbed, in the host's namespace or in one of the testbed's. */
+public final class Shell {
+    private Shell() {
+    }
+
+    /** Runs to completion within 60 s; a non-zero exit is an error carrying the output. */
+    public static String run(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish within 60 s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed (exit " + p.exitValue() + "): " + out.strip());
+            }
+            return out;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot run " + command[0] + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** The command prefixed to run in network namespace {@code ns}. */
+    public static String[] in(String ns, String... command) {
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        argv.addAll(List.of(command));
+        return argv.toArray(String[]::new);
+    }
+
+    /** Runs, ignoring failure: for cleanup, where one failed step must not stop the others. */
+    static void quietly(String... command) {
+        try {
+            run(command);
+        } catch (RuntimeException e) {
+            // already gone, most likely
+        }
+    }
+}

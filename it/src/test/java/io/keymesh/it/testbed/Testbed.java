@@ -1,0 +1,352 @@
+package io.keymesh.it.testbed;
+
+import static io.keymesh.it.testbed.Shell.in;
+import static io.keymesh.it.testbed.Shell.quietly;
+import static io.keymesh.it.testbed.Shell.run;
+
+import io.keymesh.schema.crypto.Ed25519PrivateKey;
+import io.keymesh.schema.keyfile.KeyFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The whole system on one machine: a switch (a network namespace with a bridge) holding a
+ * 3-member etcd from the Debian binary and the authority replicas as separate processes, and node
+ * hosts, each a namespace of its own with a veth into the switch, its own wireguard-go interface
+ * and its own {@code keymesh-daemon} process started through {@code ops/bin}. Underlay
+ * 198.51.100.0/24 (the switch is .1, host n is .10+n), overlay 198.18.0.0/16.
+ *
+ * <p>Every name carries this run's id (the wireguard-go socket directory is shared by all
+ * namespaces). {@link #close()} removes everything: processes, namespaces (and with them the
+ * veths), sockets and the run's directory. A JVM that dies before closing leaves a directory whose
+ * owner is gone; the next testbed removes what that run left.
+ */
+public final class Testbed implements AutoCloseable {
+    static final Path BIN = Path.of(System.getProperty("keymesh.bin", "../ops/bin")).toAbsolutePath().normalize();
+    static final String MESH = "testbed";
+    static final String SWITCH_ADDRESS = "198.51.100.1";
+    private static final String DIR_PREFIX = "keymesh-testbed-";
+    private static final int[] ETCD_CLIENT_PORTS = {2379, 22379, 32379};
+    private static final int[] ETCD_PEER_PORTS = {2380, 22380, 32380};
+
+    final String id;
+    final Path dir;
+    final String switchNs;
+    private final Ed25519PrivateKey authorityKey = Ed25519PrivateKey.generate();
+    private final List<Process> etcd = new ArrayList<>();
+    private final Map<String, Process> authorities = new LinkedHashMap<>();
+    private final Map<String, Host> hosts = new LinkedHashMap<>();
+    private final Thread cleanupHook = new Thread(this::removeEverything, "keymesh-testbed-cleanup");
+
+    private Testbed(String id, Path dir) {
+        this.id = id;
+        this.dir = dir;
+        this.switchNs = "kmsw-" + id;
+    }
+
+    /** A switch with a 3-member etcd and {@code authorities} authority replicas, one of them leading. */
+    public static Testbed start(int authorities) throws Exception {
+        requireTools();
+        reapOrphans();
+        byte[] raw = new byte[3];
+        new SecureRandom().nextBytes(raw);
+        String id = HexFormat.of().formatHex(raw);
+        Path dir = Files.createTempDirectory(DIR_PREFIX + id + "-");
+        Files.writeString(dir.resolve("owner"), Long.toString(ProcessHandle.current().pid()));
+        Testbed bed = new Testbed(id, dir);
+        Runtime.getRuntime().addShutdownHook(bed.cleanupHook);
+        try {
+            bed.buildSwitch();
+            bed.startEtcd();
+            KeyFiles.writeSecret(dir.resolve("authority.key"), bed.authorityKey.toBase64Secret(), false);
+            for (int i = 0; i < authorities; i++) {
+                bed.startAuthority("a" + i);
+            }
+            bed.awaitLeader(null, Duration.ofSeconds(60));
+            return bed;
+        } catch (Exception | AssertionError e) {
+            bed.close();
+            throw e;
+        }
+    }
+
+    private static void requireTools() {
+        List<String> missing = Stream.of("/usr/bin/wireguard-go", "/usr/bin/wg", "/usr/bin/etcd", "/usr/bin/etcdctl", "/usr/bin/tcpdump",
+                        "/usr/bin/curl", "/usr/bin/ping")
+                .filter(p -> !Files.isExecutable(Path.of(p))).toList();
+        String why = !"root".equals(System.getProperty("user.name")) ? "root" : missing.isEmpty() ? null : String.join(", ", missing)
+                + " (run ops/setup.sh)";
+        if (why != null) {
+            if (System.getenv("CI") != null) {
+                org.junit.jupiter.api.Assertions.fail("the testbed needs " + why);
+            }
+            org.junit.jupiter.api.Assumptions.abort("the testbed needs " + why);
+        }
+    }
+
+    /** Removes what testbeds of JVMs that died without closing left behind. */
+    static void reapOrphans() throws IOException {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (Stream<Path> dirs = Files.list(tmp)) {
+            for (Path dir : dirs.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX)).toList()) {
+                Path owner = dir.resolve("owner");
+                long pid;
+                try {
+                    pid = Long.parseLong(Files.readString(owner).strip());
+                } catch (IOException | NumberFormatException e) {
+                    continue; // being created right now, or not ours
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                String id = dir.getFileName().toString().substring(DIR_PREFIX.length(), DIR_PREFIX.length() + 6);
+                new Testbed(id, dir).removeEverything();
+            }
+        }
+    }
+
+    private void buildSwitch() {
+        run("ip", "netns", "add", switchNs);
+        run(in(switchNs, "ip", "link", "set", "lo", "up"));
+        run(in(switchNs, "ip", "link", "add", "br0", "type", "bridge"));
+        run(in(switchNs, "ip", "address", "add", SWITCH_ADDRESS + "/24", "dev", "br0"));
+        run(in(switchNs, "ip", "link", "set", "br0", "up"));
+    }
+
+    String etcdEndpoints() {
+        return java.util.Arrays.stream(ETCD_CLIENT_PORTS).mapToObj(p -> "http://" + SWITCH_ADDRESS + ":" + p)
+                .collect(Collectors.joining(","));
+    }
+
+    private void startEtcd() throws Exception {
+        String cluster = java.util.stream.IntStream.range(0, 3)
+                .mapToObj(i -> "e" + i + "=http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i]).collect(Collectors.joining(","));
+        for (int i = 0; i < 3; i++) {
+            etcd.add(spawn("etcd-e" + i, in(switchNs, "etcd", "--name", "e" + i, "--data-dir", dir.resolve("etcd-e" + i).toString(),
+                    "--listen-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[i],
+                    "--advertise-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[i],
+                    "--listen-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i],
+                    "--initial-advertise-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i],
+                    "--initial-cluster", cluster, "--initial-cluster-token", "kmtb-" + id, "--initial-cluster-state", "new")));
+        }
+        for (int port : ETCD_CLIENT_PORTS) {
+            Wait.until(Duration.ofSeconds(60), "etcd on port " + port + " is healthy", this::logs,
+                    () -> curl(switchNs, "http://" + SWITCH_ADDRESS + ":" + port + "/health").contains("\"health\":\"true\""));
+        }
+    }
+
+    /** Stops (SIGKILL) etcd member {@code index}; {@link #startEtcdMember} brings it back on its data. */
+    public void killEtcdMember(int index) throws InterruptedException {
+        Process p = etcd.get(index);
+        p.destroyForcibly();
+        p.waitFor();
+    }
+
+    public void startEtcdMember(int index) throws Exception {
+        String cluster = java.util.stream.IntStream.range(0, 3)
+                .mapToObj(i -> "e" + i + "=http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i]).collect(Collectors.joining(","));
+        etcd.set(index, spawn("etcd-e" + index, in(switchNs, "etcd", "--name", "e" + index, "--data-dir",
+                dir.resolve("etcd-e" + index).toString(),
+                "--listen-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
+                "--advertise-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
+                "--listen-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[index],
+                "--initial-advertise-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[index],
+                "--initial-cluster", cluster, "--initial-cluster-token", "kmtb-" + id)));
+    }
+
+    public void startAuthority(String name) throws IOException {
+        int port = 9470 + authorities.size() + 1;
+        authorities.put(name, spawn("authority-" + name, in(switchNs, BIN.resolve("keymesh-authority").toString(),
+                "--endpoints", etcdEndpoints(), "--mesh", MESH, "--signing-key", dir.resolve("authority.key").toString(),
+                "--overlay-cidr", "198.18.0.0/16", "--lease-ttl", "3", "--candidate", name,
+                "--http", SWITCH_ADDRESS + ":" + port)));
+    }
+
+    private int authorityPort(String name) {
+        return 9470 + new ArrayList<>(authorities.keySet()).indexOf(name) + 1;
+    }
+
+    /** The replica that leads (its /metrics says so), waiting up to {@code timeout} for one other than {@code not}. */
+    public String awaitLeader(String not, Duration timeout) throws Exception {
+        String[] leader = new String[1];
+        Wait.until(timeout, "an authority leads", this::logs, () -> {
+            for (Map.Entry<String, Process> a : authorities.entrySet()) {
+                if (!a.getKey().equals(not) && a.getValue().isAlive()
+                        && curl(switchNs, "http://" + SWITCH_ADDRESS + ":" + authorityPort(a.getKey()) + "/metrics")
+                                .contains("\nkeymesh_authority_leader 1")) {
+                    leader[0] = a.getKey();
+                    return true;
+                }
+            }
+            return false;
+        });
+        return leader[0];
+    }
+
+    public void killAuthority(String name) throws InterruptedException {
+        Process p = authorities.get(name);
+        p.destroyForcibly();
+        p.waitFor();
+    }
+
+    /** A new host; {@code behindNat} hosts advertise no endpoint. Its daemon is not started yet. */
+    public Host addHost(String name, boolean behindNat) {
+        int n = hosts.size() + 1;
+        Host host = new Host(this, name, n, behindNat);
+        hosts.put(name, host);
+        host.plug();
+        return host;
+    }
+
+    public Host host(String name) {
+        return hosts.get(name);
+    }
+
+    public List<Host> hosts() {
+        return List.copyOf(hosts.values());
+    }
+
+    /** {@code keymesh} (the operator CLI) run in the switch, where etcd is. */
+    public String keymesh(String... args) {
+        List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh").toString(), "--endpoints", etcdEndpoints(), "--mesh", MESH));
+        argv.addAll(List.of(args));
+        return run(in(switchNs, argv.toArray(String[]::new)));
+    }
+
+    /** {@code etcdctl} (v3 API) run in the switch. */
+    public String etcdctl(String... args) {
+        List<String> argv = new ArrayList<>(List.of("env", "ETCDCTL_API=3", "etcdctl", "--endpoints", etcdEndpoints()));
+        argv.addAll(List.of(args));
+        return run(in(switchNs, argv.toArray(String[]::new)));
+    }
+
+    /**
+     * Captures the IPv4 underlay traffic of {@code host} on its port of the switch into {@code pcap}
+     * until closed, leaving out traffic to the switch itself (etcd's) and multicast. (A capture on
+     * "any" interface sees no bridged frames on this machine's kernel; one port at a time does.)
+     */
+    public AutoCloseable captureUnderlay(Host host, Path pcap) throws Exception {
+        Path log = dir.resolve("tcpdump.log");
+        Process tcpdump = new ProcessBuilder(in(switchNs, "tcpdump", "-i", host.switchPort(), "-n", "-U", "-w", pcap.toString(),
+                "ip and not host " + SWITCH_ADDRESS + " and not net 224.0.0.0/4"))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Wait.until(Duration.ofSeconds(20), "tcpdump listens", this::logs, () -> Files.readString(log).contains("listening on"));
+        return () -> {
+            tcpdump.destroy(); // SIGTERM: tcpdump writes out what it has
+            tcpdump.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        };
+    }
+
+    String trustKey() {
+        return authorityKey.publicKey().base64();
+    }
+
+    Ed25519PrivateKey authorityKey() {
+        return authorityKey;
+    }
+
+    static String curl(String ns, String url) {
+        try {
+            return run(in(ns, "curl", "-sf", "--max-time", "2", url));
+        } catch (IllegalStateException e) {
+            return "";
+        }
+    }
+
+    Process spawn(String name, String... command) throws IOException {
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();
+    }
+
+    /** The last lines of every log of this run, for a failure message. */
+    public String logs() {
+        StringBuilder out = new StringBuilder();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path log : files.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
+                List<String> lines = Files.readAllLines(log);
+                out.append("\n--- ").append(log.getFileName()).append('\n')
+                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 12), lines.size())));
+            }
+        } catch (IOException e) {
+            out.append("(logs unreadable: ").append(e.getMessage()).append(')');
+        }
+        return out.toString();
+    }
+
+    @Override
+    public void close() {
+        removeEverything();
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanupHook);
+        } catch (IllegalStateException e) {
+            // the JVM is exiting: the hook runs anyway
+        }
+    }
+
+    /** Every process in every namespace of this run, the namespaces, the sockets, the directory. */
+    private void removeEverything() {
+        etcd.forEach(Process::destroyForcibly);
+        authorities.values().forEach(Process::destroyForcibly);
+        hosts.values().forEach(Host::destroyDaemon);
+        List<String> namespaces;
+        try {
+            namespaces = run("ip", "netns", "list").lines().map(l -> l.split("\\s+")[0]).filter(ns -> ns.endsWith("-" + id)).toList();
+        } catch (IllegalStateException e) {
+            namespaces = List.of();
+        }
+        for (String ns : namespaces) {
+            try {
+                for (String pid : run("ip", "netns", "pids", ns).split("\\s+")) {
+                    if (!pid.isBlank()) {
+                        ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                }
+            } catch (RuntimeException e) {
+                // gone already
+            }
+        }
+        for (String ns : namespaces) {
+            for (int attempt = 0; attempt < 20; attempt++) {
+                try {
+                    run("ip", "netns", "del", ns);
+                    break;
+                } catch (IllegalStateException e) {
+                    sleep(100); // a process still on its way out
+                }
+            }
+        }
+        try (Stream<Path> sockets = Files.list(Path.of("/var/run/wireguard"))) {
+            for (Path socket : sockets.filter(p -> p.getFileName().toString().startsWith("kw" + id)).toList()) {
+                Files.deleteIfExists(socket);
+            }
+        } catch (IOException e) {
+            // no socket directory: nothing to remove
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // already removed
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
