@@ -93,6 +93,24 @@ public final class Host {
         return daemon != null && daemon.isAlive();
     }
 
+    /** Waits for the daemon to exit on its own and returns its exit status. */
+    public int awaitDaemonExit(java.time.Duration timeout) throws InterruptedException {
+        if (!daemon.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            throw new AssertionError(name + "'s daemon still runs after " + timeout.toSeconds() + " s" + bed.logs());
+        }
+        return daemon.exitValue();
+    }
+
+    public String daemonLog() throws IOException {
+        return java.nio.file.Files.readString(bed.dir.resolve("daemon-" + name + ".log"));
+    }
+
+    /** Gives this (not yet started) host another host's identity key: a re-imaged host reusing an identity. */
+    public void takeIdentityOf(Host other) {
+        KeyFiles.writeSecret(stateDir().resolve("identity.key"), KeyFiles.readSecret(other.stateDir().resolve("identity.key")), false);
+        KeyFiles.writeSecret(stateDir().resolve("wireguard.key"), WireGuardPrivateKey.generate().toBase64Secret(), false);
+    }
+
     Path stateDir() {
         return bed.dir.resolve("state-" + name);
     }

@@ -31,6 +31,28 @@ public final class Shell {
         }
     }
 
+    /** The outcome of a command that may fail. */
+    public record Result(int exit, String output) {
+    }
+
+    /** Runs to completion within 60 s and returns its exit status and output, failing or not. */
+    public static Result result(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish within 60 s");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot run " + command[0] + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** The command prefixed to run in network namespace {@code ns}. */
     public static String[] in(String ns, String... command) {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
@@ -38,12 +60,4 @@ public final class Shell {
         return argv.toArray(String[]::new);
     }
 
-    /** Runs, ignoring failure: for cleanup, where one failed step must not stop the others. */
-    static void quietly(String... command) {
-        try {
-            run(command);
-        } catch (RuntimeException e) {
-            // already gone, most likely
-        }
-    }
 }

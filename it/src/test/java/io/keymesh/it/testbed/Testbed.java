@@ -1,7 +1,6 @@
 package io.keymesh.it.testbed;
 
 import static io.keymesh.it.testbed.Shell.in;
-import static io.keymesh.it.testbed.Shell.quietly;
 import static io.keymesh.it.testbed.Shell.run;
 
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
@@ -169,7 +168,7 @@ public final class Testbed implements AutoCloseable {
         int port = 9470 + authorities.size() + 1;
         authorities.put(name, spawn("authority-" + name, in(switchNs, BIN.resolve("keymesh-authority").toString(),
                 "--endpoints", etcdEndpoints(), "--mesh", MESH, "--signing-key", dir.resolve("authority.key").toString(),
-                "--overlay-cidr", "198.18.0.0/16", "--lease-ttl", "3", "--candidate", name,
+                "--overlay-cidr", "198.18.0.0/16", "--lease-ttl", Long.toString(LEASE_TTL.toSeconds()), "--candidate", name,
                 "--http", SWITCH_ADDRESS + ":" + port)));
     }
 
@@ -219,9 +218,18 @@ public final class Testbed implements AutoCloseable {
 
     /** {@code keymesh} (the operator CLI) run in the switch, where etcd is. */
     public String keymesh(String... args) {
-        List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh").toString(), "--endpoints", etcdEndpoints(), "--mesh", MESH));
+        List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh").toString(), "--endpoints", etcdEndpoints(), "--mesh", MESH,
+                "--trust-key", trustKey()));
         argv.addAll(List.of(args));
         return run(in(switchNs, argv.toArray(String[]::new)));
+    }
+
+    /** {@code keymesh} run in the switch, failing or not. */
+    public Shell.Result keymeshResult(String... args) {
+        List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh").toString(), "--endpoints", etcdEndpoints(), "--mesh", MESH,
+                "--trust-key", trustKey()));
+        argv.addAll(List.of(args));
+        return Shell.result(in(switchNs, argv.toArray(String[]::new)));
     }
 
     /** {@code etcdctl} (v3 API) run in the switch. */
@@ -230,6 +238,9 @@ public final class Testbed implements AutoCloseable {
         argv.addAll(List.of(args));
         return run(in(switchNs, argv.toArray(String[]::new)));
     }
+
+    /** The authority TTL the replicas run with. */
+    public static final Duration LEASE_TTL = Duration.ofSeconds(3);
 
     /**
      * Captures the IPv4 underlay traffic of {@code host} on its port of the switch into {@code pcap}
