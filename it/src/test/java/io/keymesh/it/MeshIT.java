@@ -63,6 +63,14 @@ class MeshIT {
     @Test
     void fourNodesJoinEveryPairPingsAndTheUnderlayCarriesOnlyWireGuard() throws Exception {
         List<Host> hosts = mesh("n1", "n2", "n3", "n4");
+        for (Host h : hosts) { // each daemon made its interface: up, MTU 1500 - 80 (no default route), the overlay's /16
+            com.fasterxml.jackson.databind.JsonNode link = h.link();
+            assertEquals(1420, link.get("mtu").asInt(), h.toString());
+            assertTrue(link.get("flags").toString().contains("\"UP\""), link.toString());
+            assertEquals(h.overlayAddress() + "/16", link.get("addr_info").get(0).get("local").asText() + "/"
+                    + link.get("addr_info").get(0).get("prefixlen").asInt());
+            assertTrue(h.wgConfiguration().contains("device " + h.publicKey() + " 51820"), "the persisted key and the port");
+        }
         for (Host from : hosts) {
             for (Host to : hosts) {
                 if (from != to) {
@@ -205,5 +213,78 @@ class MeshIT {
         assertEquals(3, again.awaitDaemonExit(WAIT), again.daemonLog());
         assertTrue(again.daemonLog().contains("rejected"), again.daemonLog());
         assertTrue(hosts.subList(0, 2).stream().allMatch(h -> h.wgPeers().size() == 1), "nobody peers with it");
+    }
+
+    @Test
+    void aRebootedHostComesBackFromItsPersistedKeysAndRecordsWithAllOfEtcdDown() throws Exception {
+        List<Host> hosts = mesh("n1", "n2");
+        Host n1 = hosts.get(0);
+        Host n2 = hosts.get(1);
+        String key = n1.publicKey();
+        String epoch = peerEpoch(n2, key);
+        String target = n2.overlayAddress();
+
+        // The reboot: n1's daemon dies, its interface and wireguard-go are gone, and all of etcd is down.
+        n1.killDaemon();
+        n1.removeInterface();
+        for (int i = 0; i < 3; i++) {
+            bed.killEtcdMember(i);
+        }
+
+        long started = System.nanoTime();
+        n1.startDaemon(false); // no join token: a join is impossible, so none happens
+        Wait.until(WAIT, "n1 reaches n2 over the overlay again", bed::logs,
+                () -> Shell.result(Shell.in(n1.namespace, "ping", "-n", "-c", "1", "-W", "0.2", target)).exit() == 0);
+        Duration back = Duration.ofNanos(System.nanoTime() - started);
+        System.out.printf("MeshIT: rebooted host back in the mesh %d ms after its daemon started, etcd down%n", back.toMillis());
+        assertTrue(back.compareTo(Duration.ofSeconds(2).plus(SLACK)) <= 0, "back after " + back.toMillis() + " ms");
+        assertEquals(key, n1.wgConfiguration().stream().filter(l -> l.startsWith("device ")).findFirst().orElseThrow().split(" ")[1],
+                "the same key on the new interface");
+        Wait.until(WAIT, "n1 serves HTTP and is ready", bed::logs, n1::ready);
+        assertEquals(0, n1.metric("keymesh_daemon_etcd_connected"), "etcd really is down");
+        for (int i = 0; i < 3; i++) {
+            bed.startEtcdMember(i);
+        }
+        Wait.until(WAIT, "n1 reads etcd again", bed::logs, () -> n1.metric("keymesh_daemon_etcd_connected") == 1 && n1.ready());
+        assertEquals(epoch, peerEpoch(n2, key), "the same epoch: no new join");
+        assertEquals(epoch, bed.etcdctl("get", "/keymesh/v1/nodes/n1", "--print-value-only").replaceAll("(?s).*\"epoch\":(\\d+).*", "$1"));
+    }
+
+    @Test
+    void losingEtcdQuorumChangesNoInterfaceAndEverythingConvergesWhenItIsBack() throws Exception {
+        List<Host> hosts = mesh("n1", "n2", "n3");
+        Map<Host, List<String>> before = new LinkedHashMap<>();
+        for (Host h : hosts) {
+            before.put(h, h.wgConfiguration());
+        }
+        bed.killEtcdMember(1);
+        bed.killEtcdMember(2); // one of three left: no quorum
+        long until = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+        while (System.nanoTime() < until) { // sampled through the outage: nothing may change, not even briefly
+            for (Host h : hosts) {
+                assertEquals(before.get(h), h.wgConfiguration(), h + " changed without quorum");
+            }
+            Thread.sleep(250);
+        }
+        bed.startEtcdMember(1);
+        bed.startEtcdMember(2);
+        Host late = bed.addHost("n4", false);
+        late.startDaemon(true);
+        Wait.until(WAIT, "with quorum back, n4 joins and all four peer", bed::logs,
+                () -> bed.hosts().stream().allMatch(h -> h.wgPeers().size() == 3 && h.ready()));
+        for (Host h : hosts) {
+            assertTrue(h.wgConfiguration().containsAll(before.get(h).stream().filter(l -> !l.startsWith("device")).toList()),
+                    h + " kept every peer it had");
+        }
+    }
+
+    /** The epoch {@code host} shows (on /peers) for the peer with {@code key}. */
+    private static String peerEpoch(Host host, String key) throws Exception {
+        for (com.fasterxml.jackson.databind.JsonNode peer : Json.mapper().readTree(host.http("/peers")).get("peers")) {
+            if (peer.get("publicKey").asText().equals(key)) {
+                return peer.get("epoch").asText();
+            }
+        }
+        throw new AssertionError(host + " has no peer " + key);
     }
 }

@@ -83,6 +83,18 @@ public final class Host {
         daemon.waitFor();
     }
 
+    /** The interface and its wireguard-go gone, and the socket with them, as after a reboot (/var/run is a tmpfs). */
+    public void removeInterface() throws IOException, InterruptedException {
+        for (String pid : Shell.result(in(namespace, "pgrep", "-f", "wireguard-go " + iface)).output().split("\\s+")) {
+            if (!pid.isBlank()) {
+                ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+        Wait.until(java.time.Duration.ofSeconds(30), iface + " is gone", bed::logs,
+                () -> Shell.result(in(namespace, "ip", "link", "show", "dev", iface)).exit() != 0);
+        java.nio.file.Files.deleteIfExists(Path.of("/var/run/wireguard", iface + ".sock"));
+    }
+
     void destroyDaemon() {
         if (daemon != null) {
             daemon.destroyForcibly();
@@ -161,10 +173,14 @@ public final class Host {
         return rows.stream().sorted().toList();
     }
 
+    /** The interface as {@code ip -j address show} describes it. */
+    public JsonNode link() throws IOException {
+        return JSON.readTree(run(in(namespace, "ip", "-j", "address", "show", "dev", iface))).get(0);
+    }
+
     /** This host's overlay address, as its interface carries it. */
     public String overlayAddress() throws IOException {
-        JsonNode link = JSON.readTree(run(in(namespace, "ip", "-j", "address", "show", "dev", iface))).get(0);
-        for (JsonNode address : link.path("addr_info")) {
+        for (JsonNode address : link().path("addr_info")) {
             if ("inet".equals(address.path("family").asText())) {
                 return address.path("local").asText();
             }
