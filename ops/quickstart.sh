@@ -80,7 +80,7 @@ up() {
   "$root/ops/setup.sh"
   if ! ls "$root"/node-daemon/target/node-daemon-*.jar >/dev/null 2>&1 || ! ls "$root"/key-authority/target/key-authority-*.jar >/dev/null 2>&1; then
     say "building keymesh (mvn -DskipTests package; a minute or two the first time)"
-    (cd "$root" && mvn -B -q -DskipTests package)
+    (cd "$root" && mvn -B -q -ntp -Dstyle.color=never -DskipTests package)
   fi
   trap 'say ""; say "quickstart: failed; removing what it made"; down' ERR
   mkdir -p "$work" && chmod 700 "$work"
