@@ -95,6 +95,7 @@ class MeshIT {
         for (String packet : packets) {
             assertTrue(packet.contains(" UDP") && packet.contains(".51820"), "not WireGuard: " + packet);
         }
+        assertNothingLost(hosts, true);
     }
 
     private static List<String> packets(Path pcap) {
@@ -134,6 +135,7 @@ class MeshIT {
         assertEquals(0, n1.metric("keymesh_daemon_peer_changes_total"), "the restart changed no peer");
         assertEquals(0, n1.metric("keymesh_daemon_device_settings_total"), "nor the key or port");
         assertEquals(before, n1.wgConfiguration());
+        assertNothingLost(hosts, true);
     }
 
     @Test
@@ -152,7 +154,7 @@ class MeshIT {
         assertTrue(takeover.compareTo(Testbed.LEASE_TTL.plusSeconds(1).plus(SLACK)) <= 0, "take-over took " + takeover.toMillis() + " ms");
         Wait.until(WAIT, "n3 joined and everyone peers with everyone", bed::logs,
                 () -> bed.hosts().stream().allMatch(h -> h.wgPeers().size() == 2 && h.ready()));
-        assertEquals(3, hosts.size() + 1);
+        assertNothingLost(bed.hosts(), true);
     }
 
     @Test
@@ -190,6 +192,7 @@ class MeshIT {
         assertTrue(verify.output().contains("BAD /keymesh/v1/nodes/n2: "), verify.output());
         assertTrue(verify.output().contains("BAD /keymesh/v1/nodes/n3: "), verify.output());
         assertTrue(n2.metric("keymesh_daemon_refused_records_total") >= 2);
+        assertNothingLost(hosts.subList(0, 2), false); // etcd holds the forged values on purpose
     }
 
     @Test
@@ -213,6 +216,7 @@ class MeshIT {
         assertEquals(3, again.awaitDaemonExit(WAIT), again.daemonLog());
         assertTrue(again.daemonLog().contains("rejected"), again.daemonLog());
         assertTrue(hosts.subList(0, 2).stream().allMatch(h -> h.wgPeers().size() == 1), "nobody peers with it");
+        assertNothingLost(hosts.subList(0, 2), true);
     }
 
     @Test
@@ -248,6 +252,7 @@ class MeshIT {
         Wait.until(WAIT, "n1 reads etcd again", bed::logs, () -> n1.metric("keymesh_daemon_etcd_connected") == 1 && n1.ready());
         assertEquals(epoch, peerEpoch(n2, key), "the same epoch: no new join");
         assertEquals(epoch, bed.etcdctl("get", "/keymesh/v1/nodes/n1", "--print-value-only").replaceAll("(?s).*\"epoch\":(\\d+).*", "$1"));
+        assertNothingLost(hosts, true);
     }
 
     @Test
@@ -275,6 +280,32 @@ class MeshIT {
         for (Host h : hosts) {
             assertTrue(h.wgConfiguration().containsAll(before.get(h).stream().filter(l -> !l.startsWith("device")).toList()),
                     h + " kept every peer it had");
+        }
+        assertNothingLost(bed.hosts(), true);
+    }
+
+    /**
+     * Nothing was lost: every member is still an active, verified node in etcd (unless the test
+     * left forged values there on purpose), and on every member the interface is there and holds
+     * exactly the other members as peers.
+     */
+    private void assertNothingLost(List<Host> members, boolean checkEtcd) throws Exception {
+        for (Host h : members) {
+            List<String> others = members.stream().filter(o -> o != h).map(Host::publicKey).sorted().toList();
+            Wait.until(WAIT, h + " holds exactly the other members as peers", bed::logs,
+                    () -> h.ready() && h.wgPeers().equals(others));
+            h.link(); // the interface is there (throws if it was torn down)
+        }
+        if (checkEtcd) {
+            com.fasterxml.jackson.databind.JsonNode nodes = Json.mapper().readTree(bed.keymesh("nodes", "-o", "json"));
+            for (Host h : members) {
+                boolean listed = false;
+                for (com.fasterxml.jackson.databind.JsonNode n : nodes) {
+                    listed |= n.get("node").asText().equals(h.name) && n.get("state").asText().equals("active")
+                            && n.get("wgPublicKey").asText().equals(h.publicKey()) && n.get("verified").asText().equals("yes");
+                }
+                assertTrue(listed, h + " is an active, verified node: " + nodes);
+            }
         }
     }
 
