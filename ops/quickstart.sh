@@ -8,7 +8,7 @@
 #
 # Addresses: the switch (etcd, authority) 198.51.100.1, nodes 198.51.100.11-13 on the underlay;
 # overlay 198.18.0.0/16. Nothing outside the namespaces is changed.
-set -euo pipefail
+set -Eeuo pipefail   # -E: the ERR trap below also fires inside functions
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=/var/tmp/keymesh-quickstart
@@ -21,6 +21,7 @@ say() { printf '%s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
 ns_of() { echo "kmqs-${1#node-}"; }     # node-1 -> kmqs-1
 if_of() { echo "kmqs${1#node-}"; }      # node-1 -> kmqs1 (wireguard-go's socket directory is shared)
+export ETCDCTL_API=3                   # etcdctl 3.3 (Ubuntu 22.04) still defaults to the v2 API
 keymesh() { ip netns exec "$switch" "$root/ops/bin/keymesh" --endpoints "$etcd_url" --mesh "$mesh" \
               --trust-key "$(cat "$work/authority.pub")" "$@"; }
 
@@ -37,6 +38,11 @@ down() {
   rm -rf "$work"
 }
 
+show_logs() {
+  local log
+  for log in "$work"/*.log; do [ -f "$log" ] && { say "--- $log"; tail -n 15 "$log"; }; done
+}
+
 wait_for() { # wait_for SECONDS WHAT COMMAND...: a dot a second, then fail with the logs
   local limit=$1 what=$2 i
   shift 2
@@ -47,8 +53,7 @@ wait_for() { # wait_for SECONDS WHAT COMMAND...: a dot a second, then fail with 
     sleep 0.25
   done
   printf ' failed\n'
-  for log in "$work"/*.log; do say "--- $log"; tail -n 15 "$log"; done
-  die "timed out waiting: $what (everything is left running for a look; 'sudo $0 down' removes it)"
+  die "timed out waiting: $what"
 }
 
 status() {
@@ -68,7 +73,7 @@ status() {
   ip netns exec "$(ns_of node-1)" ping -c 3 -i 0.3 "$to"
   say ""
   say "Look around:"
-  say "  sudo ip netns exec $switch etcdctl --endpoints $etcd_url get /keymesh/v1/nodes/ --prefix --keys-only"
+  say "  sudo ip netns exec $switch env ETCDCTL_API=3 etcdctl --endpoints $etcd_url get /keymesh/v1/nodes/ --prefix --keys-only"
   say "  sudo ip netns exec kmqs-1 curl -s 127.0.0.1:9471/peers"
   say "  sudo ip netns exec kmqs-1 bash      # a shell on node-1 (ping 198.18.0.x)"
   say "  docs/etcdctl.md has more."
@@ -76,13 +81,23 @@ status() {
 }
 
 up() {
-  [ ! -d "$work" ] || { say "already running (sudo $0 down first to start over)"; status; return; }
+  if ip netns list 2>/dev/null | grep -q "^$switch\b"; then
+    say "already running (sudo $0 down first to start over)"
+    status
+    return
+  fi
+  down # what a crashed or rebooted earlier run left (its files; namespaces do not survive a reboot)
   "$root/ops/setup.sh"
   if ! ls "$root"/node-daemon/target/node-daemon-*.jar >/dev/null 2>&1 || ! ls "$root"/key-authority/target/key-authority-*.jar >/dev/null 2>&1; then
     say "building keymesh (mvn -DskipTests package; a minute or two the first time)"
-    (cd "$root" && mvn -B -q -ntp -Dstyle.color=never -DskipTests package)
+    if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+      # build as the user who owns the checkout, so no root-owned target/ is left in it
+      (cd "$root" && sudo -u "$SUDO_USER" mvn -B -q -ntp -Dstyle.color=never -DskipTests package)
+    else
+      (cd "$root" && mvn -B -q -ntp -Dstyle.color=never -DskipTests package)
+    fi
   fi
-  trap 'say ""; say "quickstart: failed; removing what it made"; down' ERR
+  trap 'say ""; say "quickstart: failed; the logs:"; show_logs; say "removing what it made"; down; exit 1' ERR
   mkdir -p "$work" && chmod 700 "$work"
 
   say "switch: namespace $switch with a bridge at 198.51.100.1"
@@ -113,10 +128,7 @@ up() {
     say "$node: namespace $ns, underlay 198.51.100.1$n, interface $iface (log $work/$node.log)"
     ip netns add "$ns"
     ip -n "$ns" link set lo up
-    ip link add "kmqsh$n" type veth peer name "kmqss$n"
-    ip link set "kmqsh$n" netns "$ns"
-    ip link set "kmqss$n" netns "$switch"
-    ip -n "$ns" link set "kmqsh$n" name eth0
+    ip link add eth0 netns "$ns" type veth peer name "kmqss$n" netns "$switch"   # made in place: nothing in the host's namespace
     ip -n "$ns" address add "198.51.100.1$n/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$switch" link set "kmqss$n" master br0

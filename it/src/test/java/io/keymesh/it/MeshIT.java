@@ -40,6 +40,8 @@ class MeshIT {
     Path dir;
 
     private Testbed bed;
+    /** Each host's wireguard-go pid once the mesh first formed: the same pid later means the interface was never torn down. */
+    private final Map<Host, String> interfaces = new java.util.HashMap<>();
 
     @AfterEach
     void tearDown() {
@@ -57,6 +59,9 @@ class MeshIT {
         List<Host> hosts = bed.hosts();
         Wait.until(WAIT, "every host has every other as a peer and is ready", bed::logs,
                 () -> hosts.stream().allMatch(h -> h.wgPeers().size() == hosts.size() - 1 && h.ready()));
+        for (Host h : hosts) {
+            interfaces.put(h, h.wireguardGoPid());
+        }
         return hosts;
     }
 
@@ -83,11 +88,15 @@ class MeshIT {
         // Capture the underlay between hosts while a marker crosses the overlay.
         Path capture = dir.resolve("underlay.pcap");
         byte[] marker = "keymesh-marker!!".getBytes(StandardCharsets.US_ASCII);
-        try (AutoCloseable recording = bed.captureUnderlay(hosts.get(0), capture)) {
+        Path cleartext = dir.resolve("overlay.pcap");
+        try (AutoCloseable underlay = bed.captureUnderlay(hosts.get(0), capture);
+             AutoCloseable overlay = bed.captureOverlay(hosts.get(0), cleartext)) {
             hosts.get(0).ping(hosts.get(1).overlayAddress(), 3, "-i", "0.2", "-s", "200", "-p", HexFormat.of().formatHex(marker));
             // tcpdump may not have read the last packets from the kernel yet: wait for them before stopping it
-            Wait.until(Duration.ofSeconds(20), "the capture holds six packets", bed::logs, () -> packets(capture).size() >= 6);
+            Wait.until(Duration.ofSeconds(20), "the captures hold six packets each", bed::logs,
+                    () -> packets(capture).size() >= 6 && packets(cleartext).size() >= 6);
         }
+        assertTrue(contains(Files.readAllBytes(cleartext), marker), "the marker is in the pings (seen on the WireGuard interface)");
         byte[] raw = Files.readAllBytes(capture);
         assertFalse(contains(raw, marker), "the marker crossed the underlay in the clear");
         List<String> packets = packets(capture);
@@ -95,7 +104,7 @@ class MeshIT {
         for (String packet : packets) {
             assertTrue(packet.contains(" UDP") && packet.contains(".51820"), "not WireGuard: " + packet);
         }
-        assertNothingLost(hosts, true);
+        assertNothingLost(hosts, true, 0);
     }
 
     private static List<String> packets(Path pcap) {
@@ -122,20 +131,21 @@ class MeshIT {
         Host n1 = hosts.get(0);
         Host n2 = hosts.get(1);
         List<String> before = n1.wgConfiguration();
-        // 1,000 echo requests 5 ms apart (about 5 s) while n1's daemon dies and comes back
-        Process flood = new ProcessBuilder(io.keymesh.it.testbed.Shell.in(n1.namespace, "ping", "-n", "-q", "-i", "0.005", "-c", "1000",
+        // 4,000 echo requests 5 ms apart (about 20 s) while n1's daemon dies and comes back
+        Process flood = new ProcessBuilder(io.keymesh.it.testbed.Shell.in(n1.namespace, "ping", "-n", "-q", "-i", "0.005", "-c", "4000",
                 n2.overlayAddress())).redirectErrorStream(true).start();
         n1.killDaemon();
         n1.startDaemon(false);
         Wait.until(WAIT, "n1's new daemon is ready and reads etcd", bed::logs,
                 () -> n1.ready() && n1.metric("keymesh_daemon_etcd_connected") == 1);
+        assertTrue(flood.isAlive(), "the daemon died and came back while the flood still ran");
         String summary = new String(flood.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(flood.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the flood ended");
-        assertTrue(summary.contains("1000 packets transmitted, 1000 received, 0% packet loss"), summary);
+        assertTrue(summary.contains("4000 packets transmitted, 4000 received, 0% packet loss"), summary);
         assertEquals(0, n1.metric("keymesh_daemon_peer_changes_total"), "the restart changed no peer");
         assertEquals(0, n1.metric("keymesh_daemon_device_settings_total"), "nor the key or port");
         assertEquals(before, n1.wgConfiguration());
-        assertNothingLost(hosts, true);
+        assertNothingLost(hosts, true, 0);
     }
 
     @Test
@@ -143,18 +153,28 @@ class MeshIT {
         List<Host> hosts = mesh("n1", "n2");
         String leader = bed.awaitLeader(null, WAIT);
         Host late = bed.addHost("n3", false);
+        late.createToken(); // before the clock: the CLI's start-up is not part of the failover
         long killed = System.nanoTime();
         bed.killAuthority(leader);
         late.startDaemon(true); // its join request lands while nobody leads
-        bed.awaitLeader(leader, WAIT);
+        long[] joinWritten = {0};
+        String[] next = {null};
+        Wait.until(WAIT, "a standby leads", bed::logs, () -> {
+            if (joinWritten[0] == 0 && !bed.etcdctl("get", "/keymesh/v1/enroll/n3", "--keys-only").isBlank()) {
+                joinWritten[0] = System.nanoTime();
+            }
+            next[0] = bed.currentLeader(leader);
+            return next[0] != null;
+        });
         Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
         System.out.printf("MeshIT: standby leads %d ms after the leader was SIGKILLed (lease TTL %d s)%n", takeover.toMillis(),
                 Testbed.LEASE_TTL.toSeconds());
         // TTL + 1 s is the target; the rest is a scheduling allowance for a loaded 2-core machine (figures in the log).
         assertTrue(takeover.compareTo(Testbed.LEASE_TTL.plusSeconds(1).plus(SLACK)) <= 0, "take-over took " + takeover.toMillis() + " ms");
+        assertTrue(joinWritten[0] != 0, "n3's join request was written while no replica led");
         Wait.until(WAIT, "n3 joined and everyone peers with everyone", bed::logs,
                 () -> bed.hosts().stream().allMatch(h -> h.wgPeers().size() == 2 && h.ready()));
-        assertNothingLost(bed.hosts(), true);
+        assertNothingLost(bed.hosts(), true, 0);
     }
 
     @Test
@@ -180,8 +200,9 @@ class MeshIT {
         bed.etcdctl("put", "/keymesh/v1/nodes/n2", forged);
         bed.etcdctl("put", "/keymesh/v1/nodes/n3", n3Epoch1); // the record from before the revocation
 
-        Wait.until(WAIT, "n1 and n2 refused both", bed::logs, () -> hosts.subList(0, 2).stream()
-                .allMatch(h -> h.metric("keymesh_daemon_refused_records_total") >= 2));
+        Wait.until(WAIT, "n1 and n2 refused the forgery and the replay", bed::logs, () -> hosts.subList(0, 2).stream()
+                .allMatch(h -> h.metricSeries("keymesh_daemon_refused_records_total{reason=\"unknown-signing-key\"}") == 1
+                        && h.metricSeries("keymesh_daemon_refused_records_total{reason=\"epoch-rollback\"}") == 1));
         for (Host h : hosts.subList(0, 2)) {
             Wait.until(WAIT, h + " settled", bed::logs, h::ready);
             assertEquals(before.get(h), h.wgConfiguration(), h + " applied neither");
@@ -191,8 +212,7 @@ class MeshIT {
         assertEquals(1, verify.exit(), verify.output());
         assertTrue(verify.output().contains("BAD /keymesh/v1/nodes/n2: "), verify.output());
         assertTrue(verify.output().contains("BAD /keymesh/v1/nodes/n3: "), verify.output());
-        assertTrue(n2.metric("keymesh_daemon_refused_records_total") >= 2);
-        assertNothingLost(hosts.subList(0, 2), false); // etcd holds the forged values on purpose
+        assertNothingLost(hosts.subList(0, 2), false, 1); // etcd holds the forged values on purpose; n3 was revoked
     }
 
     @Test
@@ -200,13 +220,16 @@ class MeshIT {
         List<Host> hosts = mesh("n1", "n2", "n3");
         Host n3 = hosts.get(2);
         String key = n3.publicKey();
-        bed.keymesh("revoke", "n3");
-        long revoked = System.nanoTime();
+        long started = System.nanoTime();
+        bed.keymesh("revoke", "n3"); // returns once the revocation is committed
+        long committed = System.nanoTime();
         Wait.until(WAIT, "every peer removed n3", bed::logs,
                 () -> hosts.subList(0, 2).stream().noneMatch(h -> h.wgPeers().contains(key)));
-        Duration took = Duration.ofNanos(System.nanoTime() - revoked);
-        System.out.printf("MeshIT: every peer removed the revoked node %d ms after 'keymesh revoke' returned%n", took.toMillis());
-        assertTrue(took.compareTo(Duration.ofSeconds(1).plus(SLACK)) <= 0, "removal took " + took.toMillis() + " ms");
+        long removed = System.nanoTime();
+        Duration took = Duration.ofNanos(removed - committed);
+        System.out.printf("MeshIT: every peer removed the revoked node %d ms after the revocation was committed "
+                + "(%d ms after 'keymesh revoke' was started, JVM start-up included)%n", took.toMillis(), (removed - started) / 1_000_000);
+        assertTrue(took.compareTo(Duration.ofSeconds(1)) <= 0, "removal took " + took.toMillis() + " ms");
         Wait.until(WAIT, "n3 dropped its own peers", bed::logs, () -> n3.wgPeers().isEmpty());
 
         // The same identity, re-imaged under another name with a new WireGuard key, asks to join again.
@@ -214,9 +237,9 @@ class MeshIT {
         again.takeIdentityOf(n3);
         again.startDaemon(true);
         assertEquals(3, again.awaitDaemonExit(WAIT), again.daemonLog());
-        assertTrue(again.daemonLog().contains("rejected"), again.daemonLog());
+        assertTrue(again.daemonLog().contains("rejected the join of n3-again: tombstoned-identity"), again.daemonLog());
         assertTrue(hosts.subList(0, 2).stream().allMatch(h -> h.wgPeers().size() == 1), "nobody peers with it");
-        assertNothingLost(hosts.subList(0, 2), true);
+        assertNothingLost(hosts.subList(0, 2), true, 1); // n3 was revoked
     }
 
     @Test
@@ -227,6 +250,7 @@ class MeshIT {
         String key = n1.publicKey();
         String epoch = peerEpoch(n2, key);
         String target = n2.overlayAddress();
+        String enrolled = bed.etcdctl("get", "/keymesh/v1/enroll/n1", "-w", "json");
 
         // The reboot: n1's daemon dies, its interface and wireguard-go are gone, and all of etcd is down.
         n1.killDaemon();
@@ -236,7 +260,7 @@ class MeshIT {
         }
 
         long started = System.nanoTime();
-        n1.startDaemon(false); // no join token: a join is impossible, so none happens
+        n1.startDaemon(true); // with its (spent) join token file, as a real host keeps it: it must not need it
         Wait.until(WAIT, "n1 reaches n2 over the overlay again", bed::logs,
                 () -> Shell.result(Shell.in(n1.namespace, "ping", "-n", "-c", "1", "-W", "0.2", target)).exit() == 0);
         Duration back = Duration.ofNanos(System.nanoTime() - started);
@@ -250,9 +274,10 @@ class MeshIT {
             bed.startEtcdMember(i);
         }
         Wait.until(WAIT, "n1 reads etcd again", bed::logs, () -> n1.metric("keymesh_daemon_etcd_connected") == 1 && n1.ready());
-        assertEquals(epoch, peerEpoch(n2, key), "the same epoch: no new join");
+        assertEquals(epoch, peerEpoch(n2, key), "the same epoch");
+        assertEquals(modRevision(enrolled), modRevision(bed.etcdctl("get", "/keymesh/v1/enroll/n1", "-w", "json")), "no new join request");
         assertEquals(epoch, bed.etcdctl("get", "/keymesh/v1/nodes/n1", "--print-value-only").replaceAll("(?s).*\"epoch\":(\\d+).*", "$1"));
-        assertNothingLost(hosts, true);
+        assertNothingLost(hosts, true, 0, n1); // n1 was rebooted
     }
 
     @Test
@@ -281,20 +306,25 @@ class MeshIT {
             assertTrue(h.wgConfiguration().containsAll(before.get(h).stream().filter(l -> !l.startsWith("device")).toList()),
                     h + " kept every peer it had");
         }
-        assertNothingLost(bed.hosts(), true);
+        assertNothingLost(bed.hosts(), true, 0);
     }
 
     /**
      * Nothing was lost: every member is still an active, verified node in etcd (unless the test
-     * left forged values there on purpose), and on every member the interface is there and holds
-     * exactly the other members as peers.
+     * left forged values there on purpose); on every member the interface is the very one it had
+     * (same wireguard-go process, unless the test rebuilt it on purpose) and holds exactly the
+     * other members as peers; and no daemon removed more peers than the test took away.
      */
-    private void assertNothingLost(List<Host> members, boolean checkEtcd) throws Exception {
+    private void assertNothingLost(List<Host> members, boolean checkEtcd, int removedOnPurpose, Host... rebuilt) throws Exception {
         for (Host h : members) {
             List<String> others = members.stream().filter(o -> o != h).map(Host::publicKey).sorted().toList();
             Wait.until(WAIT, h + " holds exactly the other members as peers", bed::logs,
                     () -> h.ready() && h.wgPeers().equals(others));
-            h.link(); // the interface is there (throws if it was torn down)
+            if (interfaces.containsKey(h) && !List.of(rebuilt).contains(h)) {
+                assertEquals(interfaces.get(h), h.wireguardGoPid(), h + "'s interface was torn down and made again");
+            }
+            long removed = h.metricSeries("keymesh_daemon_peer_changes_total{kind=\"remove\"}");
+            assertTrue(removed <= removedOnPurpose, h + " removed " + removed + " peer(s)");
         }
         if (checkEtcd) {
             com.fasterxml.jackson.databind.JsonNode nodes = Json.mapper().readTree(bed.keymesh("nodes", "-o", "json"));
@@ -307,6 +337,10 @@ class MeshIT {
                 assertTrue(listed, h + " is an active, verified node: " + nodes);
             }
         }
+    }
+
+    private static long modRevision(String getJson) throws Exception {
+        return Json.mapper().readTree(getJson).get("kvs").get(0).get("mod_revision").asLong();
     }
 
     /** The epoch {@code host} shows (on /peers) for the peer with {@code key}. */

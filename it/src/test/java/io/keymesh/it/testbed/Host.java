@@ -44,20 +44,17 @@ public final class Host {
         return "vs" + bed.id + n;
     }
 
-    /** The namespace and its cable into the switch. */
+    /** The namespace and its cable into the switch, made in place (nothing ever sits in the host's own namespace). */
     void plug() {
-        String hostEnd = "vh" + bed.id + n;
-        String switchEnd = switchPort();
         run("ip", "netns", "add", namespace);
+        // IPv4 only: no IPv6 link-local chatter on the underlay (and no addresses outside the test ranges)
+        run(in(namespace, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"));
         run(in(namespace, "ip", "link", "set", "lo", "up"));
-        run("ip", "link", "add", hostEnd, "type", "veth", "peer", "name", switchEnd);
-        run("ip", "link", "set", hostEnd, "netns", namespace);
-        run("ip", "link", "set", switchEnd, "netns", bed.switchNs);
-        run(in(namespace, "ip", "link", "set", hostEnd, "name", "eth0"));
+        run("ip", "link", "add", "eth0", "netns", namespace, "type", "veth", "peer", "name", switchPort(), "netns", bed.switchNs);
         run(in(namespace, "ip", "address", "add", underlay + "/24", "dev", "eth0"));
         run(in(namespace, "ip", "link", "set", "eth0", "up"));
-        run(in(bed.switchNs, "ip", "link", "set", switchEnd, "master", "br0"));
-        run(in(bed.switchNs, "ip", "link", "set", switchEnd, "up"));
+        run(in(bed.switchNs, "ip", "link", "set", switchPort(), "master", "br0"));
+        run(in(bed.switchNs, "ip", "link", "set", switchPort(), "up"));
     }
 
     /** Starts the daemon; with {@code join} it gets a fresh join token file first. */
@@ -70,11 +67,37 @@ public final class Host {
             argv.addAll(List.of("--endpoint", underlay + ":51820"));
         }
         if (join) {
-            Path token = bed.dir.resolve(name + ".token");
-            bed.keymesh("token", "create", "--node", name, "--ttl", "1h", "--out", token.toString());
-            argv.addAll(List.of("--join-token-file", token.toString()));
+            if (!java.nio.file.Files.exists(tokenFile())) {
+                createToken();
+            }
+            argv.addAll(List.of("--join-token-file", tokenFile().toString()));
         }
         daemon = bed.spawn("daemon-" + name, in(namespace, argv.toArray(String[]::new)));
+    }
+
+    /** The join token file this host starts with (kept after the join, as an operator would). */
+    public Path tokenFile() {
+        return bed.dir.resolve(name + ".token");
+    }
+
+    /** Issues this host's join token now (otherwise its first start does). */
+    public void createToken() {
+        bed.keymesh("token", "create", "--node", name, "--ttl", "1h", "--out", tokenFile().toString());
+    }
+
+    /** The pid of the wireguard-go process behind this host's interface: a new pid means a new interface. */
+    public String wireguardGoPid() {
+        return run(in(namespace, "pgrep", "-f", "wireguard-go " + iface)).strip();
+    }
+
+    /** One series of a metric, exactly as named (with its labels), or -1 when it cannot be read. */
+    public long metricSeries(String series) {
+        for (String line : http("/metrics").split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return (long) Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return -1;
     }
 
     /** SIGKILL: no goodbye; the interface (its own wireguard-go process) stays. */

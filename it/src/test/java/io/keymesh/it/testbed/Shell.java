@@ -12,41 +12,42 @@ public final class Shell {
 
     /** Runs to completion within 60 s; a non-zero exit is an error carrying the output. */
     public static String run(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " did not finish within 60 s");
-            }
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed (exit " + p.exitValue() + "): " + out.strip());
-            }
-            return out;
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot run " + command[0] + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+        Result result = result(command);
+        if (result.exit() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed (exit " + result.exit() + "): " + result.output().strip());
         }
+        return result.output();
     }
 
     /** The outcome of a command that may fail. */
     public record Result(int exit, String output) {
     }
 
-    /** Runs to completion within 60 s and returns its exit status and output, failing or not. */
+    /**
+     * Runs to completion and returns its exit status and output, failing or not. The output is
+     * read on another thread, so a command that hangs is killed after 60 s instead of hanging the
+     * test (and with it the build).
+     */
     public static Result result(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    return "";
+                }
+            });
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", command) + " did not finish within 60 s");
             }
-            return new Result(p.exitValue(), out);
+            return new Result(p.exitValue(), out.get(10, TimeUnit.SECONDS));
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot run " + command[0] + ": " + e.getMessage(), e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(command[0] + ": its output could not be read", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

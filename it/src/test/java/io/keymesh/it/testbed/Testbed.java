@@ -47,6 +47,7 @@ public final class Testbed implements AutoCloseable {
     private final Map<String, Process> authorities = new LinkedHashMap<>();
     private final Map<String, Host> hosts = new LinkedHashMap<>();
     private final Thread cleanupHook = new Thread(this::removeEverything, "keymesh-testbed-cleanup");
+    private Process watchdog;
 
     private Testbed(String id, Path dir) {
         this.id = id;
@@ -65,6 +66,7 @@ public final class Testbed implements AutoCloseable {
         Files.writeString(dir.resolve("owner"), Long.toString(ProcessHandle.current().pid()));
         Testbed bed = new Testbed(id, dir);
         Runtime.getRuntime().addShutdownHook(bed.cleanupHook);
+        bed.startWatchdog();
         try {
             bed.buildSwitch();
             bed.startEtcd();
@@ -78,6 +80,19 @@ public final class Testbed implements AutoCloseable {
             bed.close();
             throw e;
         }
+    }
+
+    /**
+     * A detached shell that removes this run's namespaces (with every process in them), sockets
+     * and directory as soon as this JVM is gone, even if it was SIGKILLed and no hook ran.
+     */
+    private void startWatchdog() throws IOException {
+        String script = "while kill -0 " + ProcessHandle.current().pid() + " 2>/dev/null; do sleep 1; done; "
+                + "for ns in $(ip netns list | awk '{print $1}' | grep -- '-" + id + "$'); do ip netns pids $ns | xargs -r kill -9; done; "
+                + "sleep 1; for ns in $(ip netns list | awk '{print $1}' | grep -- '-" + id + "$'); do ip netns del $ns; done; "
+                + "rm -f /var/run/wireguard/kw" + id + "*.sock; rm -rf '" + dir + "'";
+        watchdog = new ProcessBuilder("setsid", "bash", "-c", script).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     private static void requireTools() {
@@ -117,6 +132,7 @@ public final class Testbed implements AutoCloseable {
 
     private void buildSwitch() {
         run("ip", "netns", "add", switchNs);
+        run(in(switchNs, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"));
         run(in(switchNs, "ip", "link", "set", "lo", "up"));
         run(in(switchNs, "ip", "link", "add", "br0", "type", "bridge"));
         run(in(switchNs, "ip", "address", "add", SWITCH_ADDRESS + "/24", "dev", "br0"));
@@ -179,18 +195,20 @@ public final class Testbed implements AutoCloseable {
     /** The replica that leads (its /metrics says so), waiting up to {@code timeout} for one other than {@code not}. */
     public String awaitLeader(String not, Duration timeout) throws Exception {
         String[] leader = new String[1];
-        Wait.until(timeout, "an authority leads", this::logs, () -> {
-            for (Map.Entry<String, Process> a : authorities.entrySet()) {
-                if (!a.getKey().equals(not) && a.getValue().isAlive()
-                        && curl(switchNs, "http://" + SWITCH_ADDRESS + ":" + authorityPort(a.getKey()) + "/metrics")
-                                .contains("\nkeymesh_authority_leader 1")) {
-                    leader[0] = a.getKey();
-                    return true;
-                }
-            }
-            return false;
-        });
+        Wait.until(timeout, "an authority leads", this::logs, () -> (leader[0] = currentLeader(not)) != null);
         return leader[0];
+    }
+
+    /** The replica other than {@code not} that says it leads, or null. */
+    public String currentLeader(String not) {
+        for (Map.Entry<String, Process> a : authorities.entrySet()) {
+            if (!a.getKey().equals(not) && a.getValue().isAlive()
+                    && curl(switchNs, "http://" + SWITCH_ADDRESS + ":" + authorityPort(a.getKey()) + "/metrics")
+                            .contains("\nkeymesh_authority_leader 1")) {
+                return a.getKey();
+            }
+        }
+        return null;
     }
 
     public void killAuthority(String name) throws InterruptedException {
@@ -243,16 +261,24 @@ public final class Testbed implements AutoCloseable {
     public static final Duration LEASE_TTL = Duration.ofSeconds(3);
 
     /**
-     * Captures the IPv4 underlay traffic of {@code host} on its port of the switch into {@code pcap}
-     * until closed, leaving out traffic to the switch itself (etcd's) and multicast. (A capture on
-     * "any" interface sees no bridged frames on this machine's kernel; one port at a time does.)
+     * Captures the underlay traffic of {@code host} on its port of the switch into {@code pcap}
+     * until closed, leaving out ARP and traffic to the switch itself (etcd's). (A capture on "any"
+     * interface sees no bridged frames on this machine's kernel; one port at a time does.)
      */
     public AutoCloseable captureUnderlay(Host host, Path pcap) throws Exception {
-        Path log = dir.resolve("tcpdump.log");
-        Process tcpdump = new ProcessBuilder(in(switchNs, "tcpdump", "-i", host.switchPort(), "-n", "-U", "-w", pcap.toString(),
-                "ip and not host " + SWITCH_ADDRESS + " and not net 224.0.0.0/4"))
+        return capture(switchNs, host.switchPort(), pcap, "not arp and not host " + SWITCH_ADDRESS);
+    }
+
+    /** Captures the overlay as {@code host}'s WireGuard interface carries it (the cleartext side). */
+    public AutoCloseable captureOverlay(Host host, Path pcap) throws Exception {
+        return capture(host.namespace, host.iface, pcap, "icmp");
+    }
+
+    private AutoCloseable capture(String ns, String iface, Path pcap, String filter) throws Exception {
+        Path log = dir.resolve("tcpdump-" + iface + ".log");
+        Process tcpdump = new ProcessBuilder(in(ns, "tcpdump", "-i", iface, "-n", "-U", "-w", pcap.toString(), filter))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Wait.until(Duration.ofSeconds(20), "tcpdump listens", this::logs, () -> Files.readString(log).contains("listening on"));
+        Wait.until(Duration.ofSeconds(20), "tcpdump listens on " + iface, this::logs, () -> Files.readString(log).contains("listening on"));
         return () -> {
             tcpdump.destroy(); // SIGTERM: tcpdump writes out what it has
             tcpdump.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -298,6 +324,9 @@ public final class Testbed implements AutoCloseable {
     @Override
     public void close() {
         removeEverything();
+        if (watchdog != null) {
+            watchdog.destroyForcibly();
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(cleanupHook);
         } catch (IllegalStateException e) {
@@ -344,12 +373,38 @@ public final class Testbed implements AutoCloseable {
         } catch (IOException e) {
             // no socket directory: nothing to remove
         }
+        for (Process p : etcd) {
+            waitQuietly(p);
+        }
+        authorities.values().forEach(Testbed::waitQuietly);
+        // Everything but the owner file first, then the owner file, then the directory: a run
+        // interrupted half-way still names its owner, so the next run can finish the job.
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+                if (!p.equals(dir) && !p.equals(dir.resolve("owner"))) {
+                    deleteQuietly(p);
+                }
             }
         } catch (IOException e) {
             // already removed
+        }
+        deleteQuietly(dir.resolve("owner"));
+        deleteQuietly(dir);
+    }
+
+    private static void waitQuietly(Process p) {
+        try {
+            p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // left for the next run
         }
     }
 
