@@ -105,6 +105,28 @@ class MeshIT {
             assertTrue(packet.contains(" UDP") && packet.contains(".51820"), "not WireGuard: " + packet);
         }
         assertNothingLost(hosts, true, 0);
+        theEtcdctlGuideReadsThisMesh();
+    }
+
+    /** The commands of docs/etcdctl.md, against this testbed's 3-member etcd. */
+    private void theEtcdctlGuideReadsThisMesh() throws Exception {
+        Wait.until(WAIT, "every daemon reports its status", bed::logs, () -> bed.etcdctl("get", "/keymesh/v1/status/", "--prefix",
+                "--keys-only").lines().filter(l -> !l.isBlank()).count() == 4);
+        String keys = bed.etcdctl("get", "/keymesh/v1/", "--prefix", "--keys-only");
+        for (String key : List.of("/keymesh/v1/config", "/keymesh/v1/nodes/n1", "/keymesh/v1/ipam/", "/keymesh/v1/tokens/",
+                "/keymesh/v1/enroll/n1", "/keymesh/v1/enroll-results/n1", "/keymesh/v1/status/n4", "/keymesh/v1/audit/",
+                "/keymesh/v1/authority/keys/", "/keymesh/v1/authority/election/")) {
+            assertTrue(keys.contains(key), key + " in\n" + keys);
+        }
+        NodeRecord n1 = Json.parse(bed.etcdctl("get", "/keymesh/v1/nodes/n1", "--print-value-only").strip()
+                .getBytes(StandardCharsets.UTF_8), NodeRecord.class);
+        assertEquals("n1", n1.node());
+        String leader = bed.etcdctl("get", "/keymesh/v1/authority/election", "--prefix", "--print-value-only",
+                "--sort-by=CREATE", "--order=ASCEND", "--limit=1").strip();
+        assertEquals(bed.awaitLeader(null, WAIT), leader, "the oldest campaign is the leader");
+        assertTrue(bed.etcdctl("get", "/keymesh/v1/enroll-results/n1", "--print-value-only").contains("\"outcome\":\"admitted\""));
+        assertEquals(3, bed.etcdctl("endpoint", "status", "--cluster", "-w", "json").split("\"Endpoint\"").length - 1,
+                "endpoint status --cluster names all three members");
     }
 
     private static List<String> packets(Path pcap) {
