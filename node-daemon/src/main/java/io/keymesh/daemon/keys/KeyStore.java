@@ -1,5 +1,6 @@
 package io.keymesh.daemon.keys;
 
+import io.keymesh.daemon.state.StateFile;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.WireGuardPrivateKey;
 import io.keymesh.schema.keyfile.KeyFileException;
@@ -30,10 +31,13 @@ public final class KeyStore {
         this.directory = directory;
     }
 
-    /** Whether any key of this host exists (a host without keys is fresh and must join). */
+    /**
+     * Whether this host has an identity (or had one: its state was saved). A host without is fresh,
+     * or its first start was cut short, and must join.
+     */
     public boolean exists() {
         return Files.exists(directory.resolve(IDENTITY_FILE), LinkOption.NOFOLLOW_LINKS)
-                || Files.exists(directory.resolve(WIREGUARD_FILE), LinkOption.NOFOLLOW_LINKS);
+                || Files.exists(directory.resolve(StateFile.NAME), LinkOption.NOFOLLOW_LINKS);
     }
 
     public NodeKeys loadOrCreate() {
@@ -42,11 +46,15 @@ public final class KeyStore {
         checkDirectory();
         boolean haveIdentity = Files.exists(identityFile, LinkOption.NOFOLLOW_LINKS);
         boolean haveWireGuard = Files.exists(wireGuardFile, LinkOption.NOFOLLOW_LINKS);
-        if (!haveIdentity && !haveWireGuard) {
+        boolean firstStartCut = haveWireGuard && !haveIdentity && !Files.exists(directory.resolve(StateFile.NAME));
+        if ((!haveIdentity && !haveWireGuard) || firstStartCut) {
+            // The identity is written last, so a host has one only once both keys are on disk. A
+            // WireGuard key alone, with no state ever saved, is a first start cut short: that key
+            // was never used (a join needs the identity), so making both afresh loses nothing.
             Ed25519PrivateKey identity = Ed25519PrivateKey.generate();
             WireGuardPrivateKey wireGuard = WireGuardPrivateKey.generate();
+            KeyFiles.writeSecret(wireGuardFile, wireGuard.toBase64Secret(), firstStartCut);
             KeyFiles.writeSecret(identityFile, identity.toBase64Secret(), false);
-            KeyFiles.writeSecret(wireGuardFile, wireGuard.toBase64Secret(), false);
             return new NodeKeys(identity, wireGuard, true);
         }
         if (haveIdentity != haveWireGuard) {

@@ -120,26 +120,28 @@ public final class VerifiedMesh {
         String key = layout.config();
         if (value == null) {
             return config == null ? java.util.Optional.empty()
-                    : java.util.Optional.of(new Refusal(key, RejectReason.UNSIGNED_DELETE, "mesh config deleted; keeping the last verified one"));
+                    : once(new Refusal(key, RejectReason.UNSIGNED_DELETE, "mesh config deleted; keeping the last verified one"), DELETED);
         }
         if (configValue != null && Arrays.equals(configValue, value)) {
+            refusedAt.remove(key);
             return java.util.Optional.empty();
         }
         try {
             MeshConfig candidate = AuthoritySignature.verify(value, MeshConfig.class, trusted).value();
             if (!mesh.equals(candidate.mesh())) {
-                return java.util.Optional.of(new Refusal(key, RejectReason.WRONG_MESH, "mesh config for mesh " + candidate.mesh()
-                        + ", not " + mesh));
+                return once(new Refusal(key, RejectReason.WRONG_MESH, "mesh config for mesh " + candidate.mesh() + ", not " + mesh),
+                        Digests.sha256Hex(value));
             }
             if (config != null && candidate.issuedAt().isBefore(config.issuedAt())) {
-                return java.util.Optional.of(new Refusal(key, RejectReason.EPOCH_ROLLBACK, "mesh config issued at "
-                        + candidate.issuedAt() + " is older than the one in use (" + config.issuedAt() + ")"));
+                return once(new Refusal(key, RejectReason.EPOCH_ROLLBACK, "mesh config issued at " + candidate.issuedAt()
+                        + " is older than the one in use (" + config.issuedAt() + ")"), Digests.sha256Hex(value));
             }
             config = candidate;
             configValue = value.clone();
+            refusedAt.remove(key);
             return java.util.Optional.empty();
         } catch (RejectedValueException e) {
-            return java.util.Optional.of(new Refusal(key, e.reason(), e.getMessage()));
+            return once(new Refusal(key, e.reason(), e.getMessage()), Digests.sha256Hex(value));
         }
     }
 

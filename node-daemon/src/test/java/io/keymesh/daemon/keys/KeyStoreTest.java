@@ -46,10 +46,29 @@ class KeyStoreTest {
     void aMissingHalfStopsInsteadOfMakingANewIdentity() throws Exception {
         Path state = root.resolve("keymesh");
         new KeyStore(state).loadOrCreate();
+        Files.writeString(state.resolve("mesh-state.json"), "{}"); // this host has run (and joined)
         Files.delete(state.resolve("identity.key"));
         KeyFileException e = assertThrows(KeyFileException.class, () -> new KeyStore(state).loadOrCreate());
         assertTrue(e.getMessage().contains("is missing while its companion key exists"), e.getMessage());
         assertFalse(Files.exists(state.resolve("identity.key")));
+
+        Path other = root.resolve("other");
+        new KeyStore(other).loadOrCreate();
+        Files.delete(other.resolve("wireguard.key"));
+        assertThrows(KeyFileException.class, () -> new KeyStore(other).loadOrCreate(), "an identity without its WireGuard key");
+    }
+
+    @Test
+    void aFirstStartCutBetweenTheTwoKeysStartsAfresh() throws Exception {
+        Path state = root.resolve("keymesh");
+        NodeKeys first = new KeyStore(state).loadOrCreate();
+        Files.delete(state.resolve("identity.key")); // as if the first start died before writing the identity
+
+        NodeKeys again = new KeyStore(state).loadOrCreate();
+
+        assertTrue(again.generated(), "a fresh host, which must join");
+        assertTrue(Files.exists(state.resolve("identity.key")));
+        assertFalse(first.wireGuard().publicKey().equals(again.wireGuard().publicKey()), "both keys made afresh");
     }
 
     @Test
