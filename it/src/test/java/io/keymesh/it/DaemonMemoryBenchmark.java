@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code ops/bin/keymesh-daemon}, with its default JVM options) holding a mesh of 1,000 peers:
  * 1,000 signed node records in etcd, all verified, all on the device (the in-memory backend, so
  * no interface on this host is touched). Run with
- * {@code mvn -B verify -Pbench -pl it -am -Dit.test=DaemonMemoryBenchmark}; {@code -Dkeymesh.bench.peers=N}.
+ * the command in BENCHMARKS.md; {@code -Dkeymesh.bench.peers=N}.
  */
 class DaemonMemoryBenchmark {
     @RegisterExtension

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * One changed peer on a wireguard-go device holding 10,000 peers: keymesh's per-peer delta over
  * the control socket, against rewriting the whole configuration with {@code wg syncconf}, side
  * by side in one run on one device. Run with
- * {@code mvn -B verify -Pbench -pl it -am -Dit.test=PeerApplyBenchmark}; {@code -Dkeymesh.bench.peers=N}.
+ * the command in BENCHMARKS.md; {@code -Dkeymesh.bench.peers=N}.
  */
 class PeerApplyBenchmark {
     private static final int PEERS = Integer.getInteger("keymesh.bench.peers", 10_000);
@@ -173,7 +173,7 @@ class PeerApplyBenchmark {
         long revision = 1;
         double[] runs = new double[ROUNDS];
         try (DeviceWorker worker = new DeviceWorker(device, null, own, self, "bench", DeviceOverrides.NONE, Set.copyOf(keys), new Metrics(),
-                (snapshot, plan, owned) -> appliedQueue.add(snapshot))) {
+                (snapshot, owned) -> appliedQueue.add(snapshot))) {
             MeshSnapshot first = new MeshSnapshot(records, null, revision);
             worker.submit(first);
             awaitApplied(appliedQueue, first);

@@ -12,7 +12,6 @@ import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.keyfile.KeyFiles;
-import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.record.IpPrefix;
 import java.net.InetAddress;
 import java.net.URI;

@@ -18,7 +18,6 @@ import io.keymesh.runtime.Version;
 import io.keymesh.runtime.etcd.PagedRead;
 import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
-import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.record.Endpoint;
 import java.net.InetAddress;
 import java.net.URI;
@@ -40,8 +39,6 @@ import picocli.CommandLine.Option;
         description = "Keeps this host's WireGuard peers in step with the verified keymesh records in etcd.")
 public final class DaemonMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DaemonMain.class);
-    /** A rejected join: restarting cannot help (the unit sets RestartPreventExitStatus=3). */
-    static final int JOIN_REJECTED_EXIT = 3;
 
     @Mixin
     MeshOptions common = new MeshOptions();
@@ -168,7 +165,7 @@ public final class DaemonMain implements Callable<Integer> {
             LOG.info("serving /healthz /readyz /metrics /peers on http://{}:{}", daemon.httpAddress().getHostString(),
                     daemon.httpAddress().getPort());
         }
-        throw new Cli.Failure(daemon.failure().get(), JOIN_REJECTED_EXIT);
+        throw daemon.failure().get(); // exit 3 for a rejected join, which no restart can fix; 1 otherwise
     }
 
     public static void main(String[] args) {

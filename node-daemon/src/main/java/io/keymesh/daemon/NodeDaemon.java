@@ -8,12 +8,12 @@ import io.keymesh.daemon.link.LinkManager;
 import io.keymesh.daemon.mesh.MeshFeed;
 import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.daemon.mesh.VerifiedMesh;
-import io.keymesh.daemon.reconcile.DevicePlan;
 import io.keymesh.daemon.reconcile.DeviceWorker;
 import io.keymesh.daemon.reconcile.Identity;
 import io.keymesh.daemon.state.StateFile;
 import io.keymesh.daemon.status.StatusReporter;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
+import io.keymesh.runtime.Cli;
 import io.keymesh.runtime.DaemonThreads;
 import io.keymesh.runtime.Errors;
 import io.keymesh.runtime.metrics.Metrics;
@@ -21,14 +21,12 @@ import io.keymesh.schema.crypto.JoinTokenSecret;
 import io.keymesh.schema.crypto.TrustedKeys;
 import io.keymesh.schema.keyfile.KeyFiles;
 import io.keymesh.schema.record.NodeRecord;
-import io.keymesh.schema.record.NodeState;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -48,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class NodeDaemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeDaemon.class);
     private static final long STATUS_PERIOD_MS = 5_000;
+    /** A rejected join: restarting cannot help (the systemd unit sets RestartPreventExitStatus=3). */
+    public static final int JOIN_REJECTED_EXIT = 3;
 
     private final DaemonSettings settings;
     private final Client client;
@@ -63,7 +63,7 @@ public final class NodeDaemon implements AutoCloseable {
     private final ExecutorService stateWriter = Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-state"));
     private final AtomicReference<Set<WireGuardPublicKey>> unsaved = new AtomicReference<>();
     private final AtomicBoolean joinStarted = new AtomicBoolean();
-    private final CompletableFuture<String> failure = new CompletableFuture<>();
+    private final CompletableFuture<Cli.Failure> failure = new CompletableFuture<>();
     private final String version;
     private StateFile.Saved lastSaved;
     private HttpServer http;
@@ -118,7 +118,7 @@ public final class NodeDaemon implements AutoCloseable {
         return http == null ? null : new InetSocketAddress(settings.http().getHostString(), http.actualPort());
     }
 
-    public CompletableFuture<String> failure() {
+    public CompletableFuture<Cli.Failure> failure() {
         return failure;
     }
 
@@ -127,7 +127,7 @@ public final class NodeDaemon implements AutoCloseable {
     }
 
     /** Worker thread: have what was applied persisted. */
-    private void applied(MeshSnapshot snapshot, DevicePlan plan, Set<WireGuardPublicKey> owned) {
+    private void applied(MeshSnapshot snapshot, Set<WireGuardPublicKey> owned) {
         if (unsaved.getAndSet(owned) == null) {
             stateWriter.execute(this::save);
         }
@@ -160,7 +160,7 @@ public final class NodeDaemon implements AutoCloseable {
         if (self.isAdmittedBy(own)) {
             return;
         }
-        if (own != null && own.identityKey().equals(self.identityKey()) && own.state() == NodeState.REVOKED) {
+        if (self.isRevokedBy(own)) {
             LOG.error("{} was revoked at epoch {}; it has no peers. Re-imaging it as a new identity needs a new join token.",
                     settings.node(), own.epoch());
             return;
@@ -182,8 +182,10 @@ public final class NodeDaemon implements AutoCloseable {
                     Clock.systemUTC());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Enrollment.RejectedException e) {
+            failure.complete(new Cli.Failure(e.getMessage(), JOIN_REJECTED_EXIT));
         } catch (Exception e) {
-            failure.complete(Objects.requireNonNullElse(Errors.rootMessage(e), "join failed"));
+            failure.complete(new Cli.Failure("cannot join: " + Errors.rootMessage(e), 1)); // a bad token file, say: fixable, restartable
         }
     }
 

@@ -45,7 +45,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -343,7 +342,7 @@ class NodeDaemonIT {
         Host b = pair[1];
         etcd.cluster().stopMember(0); // a's only etcd endpoint
         try {
-            moveWhileDisconnected(b);
+            moveWhileDisconnected();
         } finally {
             etcd.cluster().startMember(0);
         }
@@ -353,7 +352,7 @@ class NodeDaemonIT {
     }
 
     /** Signs b anew with another endpoint, then compacts etcd past it. */
-    private void moveWhileDisconnected(Host b) throws Exception {
+    private void moveWhileDisconnected() throws Exception {
         byte[] current = stored(layout.node("node-b"));
         NodeRecord r = AuthoritySignature.verify(current, NodeRecord.class,
                 io.keymesh.schema.crypto.TrustedKeys.of(authorityKey.publicKey())).value();

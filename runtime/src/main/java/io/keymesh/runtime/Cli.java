@@ -5,7 +5,7 @@ import picocli.CommandLine;
 
 /**
  * Runs a picocli command the way keymesh's programs report errors: bad usage is one line plus a
- * hint (exit 2); any failure is one line naming the problem (exit 1); never a stack trace
+ * hint (exit 2); any failure is one line naming the problem (exit 1, or a {@link Failure}'s own); never a stack trace
  * unless KEYMESH_DEBUG is set.
  */
 public final class Cli {
@@ -60,12 +60,8 @@ public final class Cli {
         if (e instanceof Failure || e instanceof IllegalArgumentException || e instanceof KeyFileException || e instanceof IllegalStateException) {
             return e.getMessage();
         }
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
         String text = Errors.rootMessage(e);
-        if (root instanceof java.util.concurrent.TimeoutException) {
+        if (Errors.rootCause(e) instanceof java.util.concurrent.TimeoutException) {
             text = "etcd did not answer in time (is it running and reachable?)";
         }
         return text;

@@ -7,10 +7,16 @@ public final class Errors {
 
     /** The innermost cause's message (what actually went wrong), or its class name when it has none. */
     public static String rootMessage(Throwable e) {
+        Throwable root = rootCause(e);
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+
+    /** The innermost cause. */
+    public static Throwable rootCause(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return root;
     }
 }

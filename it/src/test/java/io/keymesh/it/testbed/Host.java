@@ -124,10 +124,6 @@ public final class Host {
         }
     }
 
-    public boolean daemonAlive() {
-        return daemon != null && daemon.isAlive();
-    }
-
     /** Waits for the daemon to exit on its own and returns its exit status. */
     public int awaitDaemonExit(java.time.Duration timeout) throws InterruptedException {
         if (!daemon.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {

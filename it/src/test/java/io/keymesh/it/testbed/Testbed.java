@@ -145,15 +145,8 @@ public final class Testbed implements AutoCloseable {
     }
 
     private void startEtcd() throws Exception {
-        String cluster = java.util.stream.IntStream.range(0, 3)
-                .mapToObj(i -> "e" + i + "=http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i]).collect(Collectors.joining(","));
         for (int i = 0; i < 3; i++) {
-            etcd.add(spawn("etcd-e" + i, in(switchNs, "etcd", "--name", "e" + i, "--data-dir", dir.resolve("etcd-e" + i).toString(),
-                    "--listen-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[i],
-                    "--advertise-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[i],
-                    "--listen-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i],
-                    "--initial-advertise-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i],
-                    "--initial-cluster", cluster, "--initial-cluster-token", "kmtb-" + id, "--initial-cluster-state", "new")));
+            startEtcdMember(i);
         }
         for (int port : ETCD_CLIENT_PORTS) {
             Wait.until(Duration.ofSeconds(60), "etcd on port " + port + " is healthy", this::logs,
@@ -168,16 +161,22 @@ public final class Testbed implements AutoCloseable {
         p.waitFor();
     }
 
+    /** Starts member {@code index}: the first time with a new cluster, later on the data it has. */
     public void startEtcdMember(int index) throws Exception {
         String cluster = java.util.stream.IntStream.range(0, 3)
                 .mapToObj(i -> "e" + i + "=http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i]).collect(Collectors.joining(","));
-        etcd.set(index, spawn("etcd-e" + index, in(switchNs, "etcd", "--name", "e" + index, "--data-dir",
+        Process member = spawn("etcd-e" + index, in(switchNs, "etcd", "--name", "e" + index, "--data-dir",
                 dir.resolve("etcd-e" + index).toString(),
                 "--listen-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
                 "--advertise-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
                 "--listen-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[index],
                 "--initial-advertise-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[index],
-                "--initial-cluster", cluster, "--initial-cluster-token", "kmtb-" + id)));
+                "--initial-cluster", cluster, "--initial-cluster-token", "kmtb-" + id, "--initial-cluster-state", "new"));
+        if (index < etcd.size()) {
+            etcd.set(index, member);
+        } else {
+            etcd.add(member);
+        }
     }
 
     public void startAuthority(String name) throws IOException {
@@ -226,20 +225,17 @@ public final class Testbed implements AutoCloseable {
         return host;
     }
 
-    public Host host(String name) {
-        return hosts.get(name);
-    }
-
     public List<Host> hosts() {
         return List.copyOf(hosts.values());
     }
 
-    /** {@code keymesh} (the operator CLI) run in the switch, where etcd is. */
+    /** {@code keymesh} (the operator CLI) run in the switch, where etcd is; a failure is an error. */
     public String keymesh(String... args) {
-        List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh").toString(), "--endpoints", etcdEndpoints(), "--mesh", MESH,
-                "--trust-key", trustKey()));
-        argv.addAll(List.of(args));
-        return run(in(switchNs, argv.toArray(String[]::new)));
+        Shell.Result result = keymeshResult(args);
+        if (result.exit() != 0) {
+            throw new IllegalStateException("keymesh " + String.join(" ", args) + " failed (exit " + result.exit() + "): " + result.output());
+        }
+        return result.output();
     }
 
     /** {@code keymesh} run in the switch, failing or not. */
@@ -287,10 +283,6 @@ public final class Testbed implements AutoCloseable {
 
     String trustKey() {
         return authorityKey.publicKey().base64();
-    }
-
-    Ed25519PrivateKey authorityKey() {
-        return authorityKey;
     }
 
     static String curl(String ns, String url) {

@@ -1,10 +1,11 @@
 package io.keymesh.authority.cli;
 
+import io.keymesh.runtime.MeshOptions;
+import io.keymesh.runtime.YamlConfig;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.keymesh.runtime.Addresses;
 import io.keymesh.authority.ConfigFile;
-import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.TrustedKeys;
@@ -35,10 +36,9 @@ final class Context implements AutoCloseable {
 
     private Context(KeymeshCli root) {
         this.file = ConfigFile.load(root.config);
-        this.layout = new KeyLayout(root.prefix != null ? root.prefix : file.prefix() != null ? file.prefix() : KeyLayout.DEFAULT_PREFIX);
-        this.mesh = root.mesh != null ? root.mesh : file.mesh() != null ? file.mesh() : "keymesh";
-        this.endpoints = Addresses.endpoints(root.endpoints != null ? root.endpoints
-                : file.endpoints() != null ? file.endpoints() : List.of("http://127.0.0.1:2379"));
+        this.layout = new KeyLayout(YamlConfig.first(root.prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX));
+        this.mesh = YamlConfig.first(root.mesh, file.mesh(), MeshOptions.DEFAULT_MESH);
+        this.endpoints = Addresses.endpoints(YamlConfig.first(root.endpoints, file.endpoints(), List.of(MeshOptions.DEFAULT_ENDPOINT)));
         this.trustKeys = root.trustKeys != null ? root.trustKeys : List.of();
     }
 

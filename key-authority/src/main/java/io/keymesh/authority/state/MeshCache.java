@@ -94,7 +94,6 @@ public final class MeshCache implements MeshView {
         }
     }
 
-    /** One put or delete, from a snapshot or a watch. */
     /** Applies the changes of one watch response, all at or below {@code upTo}. */
     public void apply(List<Change> changes, long upTo) {
         lock.lock();

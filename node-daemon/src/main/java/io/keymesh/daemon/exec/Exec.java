@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs a system tool ({@code ip}, {@code wg}, {@code wireguard-go}) with a deadline. Secrets go
+ * Runs a system tool ({@code ip}, {@code wg}) with a deadline. Secrets go
  * in on standard input, never on the command line, where every user on the host could read them
  * in {@code /proc}.
  */

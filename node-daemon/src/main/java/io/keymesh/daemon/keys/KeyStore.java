@@ -19,7 +19,9 @@ import java.util.Set;
  * files in a 0700 directory, written atomically. On a fresh host both are generated. A key file
  * that is missing while the other exists, unreadable, corrupt, or readable by others stops the
  * daemon with one line saying what to do: it is never silently regenerated, because a new key is
- * a new identity, which is an operator's decision.
+ * a new identity, which is an operator's decision. The one exception: a WireGuard key alone with
+ * no state ever saved is a first start cut short (the identity is written last), so that key was
+ * never used and both are made afresh.
  */
 public final class KeyStore {
     static final String IDENTITY_FILE = "identity.key";

@@ -10,7 +10,6 @@ import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.verify.RejectReason;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -105,10 +104,6 @@ public final class MeshFeed implements AutoCloseable {
     /** The verified mesh now (possibly newer than what the device has). */
     public synchronized MeshSnapshot current() {
         return mesh.view();
-    }
-
-    public boolean isSynced() {
-        return nodesWatch != null && nodesWatch.isSynced();
     }
 
     /**

@@ -12,8 +12,6 @@ import java.util.Map;
  * @param revision every node record change up to this etcd revision is included
  */
 public record MeshSnapshot(Map<String, NodeRecord> records, MeshConfig config, long revision) {
-    public static final MeshSnapshot EMPTY = new MeshSnapshot(Map.of(), null, 0);
-
     public MeshSnapshot {
         records = Map.copyOf(records);
     }

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class DeviceWorker implements AutoCloseable {
     /** Called on the worker thread after every successful run. */
     public interface Listener {
-        void applied(MeshSnapshot snapshot, DevicePlan plan, Set<WireGuardPublicKey> owned);
+        void applied(MeshSnapshot snapshot, Set<WireGuardPublicKey> owned);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceWorker.class);
@@ -188,7 +188,7 @@ public final class DeviceWorker implements AutoCloseable {
             // No verified record of this host (or revoked with nothing of ours left): the device stays as it is.
             outsider = plan.standing() == DevicePlan.Standing.OUTSIDER;
             applied = snapshot;
-            listener.applied(snapshot, plan, ownedView);
+            listener.applied(snapshot, ownedView);
             return;
         }
         outsider = false;
@@ -238,7 +238,7 @@ public final class DeviceWorker implements AutoCloseable {
         planned = snapshot;
         plannedPlan = plan;
         applied = snapshot;
-        listener.applied(snapshot, plan, ownedView);
+        listener.applied(snapshot, ownedView);
     }
 
     private KnownDevice readBack() throws java.io.IOException {

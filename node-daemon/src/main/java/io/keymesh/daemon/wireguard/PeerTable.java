@@ -12,7 +12,8 @@ import java.util.Set;
 /**
  * What applying a delta does to a device's peers, with WireGuard's semantics: setting a peer
  * replaces its allowed IPs, and an allowed IP belongs to one peer at a time, so giving it to one
- * takes it from any other. Pure; the in-memory device and the tests use it.
+ * takes it from any other. Pure; the in-memory device and the device worker (for the device it
+ * knows between full reads) use it.
  */
 public final class PeerTable {
     private PeerTable() {

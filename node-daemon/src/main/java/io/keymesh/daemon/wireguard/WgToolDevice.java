@@ -15,8 +15,8 @@ import java.util.stream.Collectors;
 
 /**
  * A WireGuard device through the {@code wg} tool, which works with the kernel module and with
- * any userspace implementation. Peers change by {@code wg set ... peer ...}, one peer at a time,
- * never {@code setconf}; the private key goes in on standard input ({@code private-key /dev/stdin}),
+ * any userspace implementation. Peers change by {@code wg set ... peer ...}, per-peer sections
+ * (up to 256 in one call), never {@code setconf}; the private key goes in on standard input ({@code private-key /dev/stdin}),
  * never on the command line.
  */
 public final class WgToolDevice implements WireGuardDevice {

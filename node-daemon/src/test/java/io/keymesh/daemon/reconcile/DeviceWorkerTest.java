@@ -51,7 +51,7 @@ class DeviceWorkerTest {
 
     private DeviceWorker worker(WireGuardDevice device, Set<WireGuardPublicKey> owned) {
         return new DeviceWorker(device, null, wg, self, "km0", DeviceOverrides.NONE, owned, new Metrics(),
-                (snapshot, plan, nowOwned) -> ownedSeen.set(nowOwned));
+                (snapshot, nowOwned) -> ownedSeen.set(nowOwned));
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
