@@ -50,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PeerApplyBenchmark {
     private static final int PEERS = Integer.getInteger("keymesh.bench.peers", 10_000);
-    private static final int ROUNDS = Integer.getInteger("keymesh.bench.rounds", 15);
+    private static final int ROUNDS = Integer.getInteger("keymesh.bench.rounds", 25);
 
     @TempDir
     Path dir;

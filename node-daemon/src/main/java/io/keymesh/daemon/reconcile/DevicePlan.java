@@ -42,8 +42,22 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
         return standing == Standing.MEMBER;
     }
 
-    /** A plan derived from the previous one, and the peers whose records changed on the way. */
-    public record Advance(DevicePlan plan, Set<WireGuardPublicKey> scope) {
+    /**
+     * What changed from one snapshot to the next: the peers whose records changed ({@code scope})
+     * and their new desired configuration ({@code changes}; a key mapped to null is no longer
+     * wanted). The rest of the plan is as before.
+     */
+    public record Advance(Map<WireGuardPublicKey, PeerConfig> changes, Set<WireGuardPublicKey> scope) {
+        /** Brings {@code desired} (the previous plan's peers, owned by the caller) up to date, in place. */
+        public void applyTo(Map<WireGuardPublicKey, PeerConfig> desired) {
+            changes.forEach((key, config) -> {
+                if (config == null) {
+                    desired.remove(key);
+                } else {
+                    desired.put(key, config);
+                }
+            });
+        }
     }
 
     /**
@@ -56,29 +70,27 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
         if (standing != Standing.MEMBER || previous.config() != next.config() || previous.records().get(self.node()) != own) {
             return null;
         }
-        Map<WireGuardPublicKey, PeerConfig> changed = new HashMap<>(peers);
-        Set<WireGuardPublicKey> scope = new HashSet<>();
+        Map<WireGuardPublicKey, PeerConfig> changes = new HashMap<>();
         next.records().forEach((node, record) -> {
             NodeRecord before = previous.records().get(node);
             if (before != record) {
                 if (before != null) {
-                    scope.add(before.wgPublicKey());
-                    changed.remove(before.wgPublicKey());
+                    changes.putIfAbsent(before.wgPublicKey(), null);
                 }
-                scope.add(record.wgPublicKey());
                 PeerConfig peer = DesiredPeers.peerFor(record, own, natKeepaliveSeconds);
                 if (peer != null) {
-                    changed.put(peer.publicKey(), peer);
+                    changes.put(peer.publicKey(), peer);
+                } else {
+                    changes.putIfAbsent(record.wgPublicKey(), null);
                 }
             }
         });
         previous.records().forEach((node, before) -> {
             if (!next.records().containsKey(node)) {
-                scope.add(before.wgPublicKey());
-                changed.remove(before.wgPublicKey());
+                changes.putIfAbsent(before.wgPublicKey(), null);
             }
         });
-        return new Advance(new DevicePlan(Standing.MEMBER, link, listenPort, natKeepaliveSeconds, changed), scope);
+        return new Advance(changes, new HashSet<>(changes.keySet()));
     }
 
     public static DevicePlan of(MeshSnapshot mesh, Identity self, String interfaceName, DeviceOverrides overrides) {

@@ -15,6 +15,7 @@ import io.keymesh.schema.crypto.WireGuardPrivateKey;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.NodeRecord;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
@@ -50,7 +51,7 @@ public final class DeviceWorker implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     static final Duration FULL_READ_EVERY = Duration.ofSeconds(60);
 
-    /** The device as last read plus what was applied since. */
+    /** The device as last read plus what was applied since; {@code peers} is the worker's own, changed in place. */
     private record KnownDevice(WireGuardPublicKey publicKey, int listenPort, Map<WireGuardPublicKey, PeerConfig> peers, long readAt) {
     }
 
@@ -72,6 +73,8 @@ public final class DeviceWorker implements AutoCloseable {
     /** The snapshot and plan the known device matches; null when unknown. */
     private MeshSnapshot planned;
     private DevicePlan plannedPlan;
+    /** The desired peers of {@link #planned}: the worker's own, changed in place by each advance. */
+    private Map<WireGuardPublicKey, PeerConfig> desired;
     private Set<WireGuardPublicKey> ownedView;
     private Duration backoff = MIN_BACKOFF;
     private volatile MeshSnapshot applied;
@@ -164,6 +167,7 @@ public final class DeviceWorker implements AutoCloseable {
             known = null; // what happened on the device is unknown: read it back on the retry
             planned = null;
             plannedPlan = null;
+            desired = null;
             ensuredLink = null; // the interface may be gone: check it again on the retry
             metrics.inc("keymesh_daemon_apply_failures_total");
             LOG.warn("cannot bring WireGuard interface {} up to date ({}); reading it back and retrying in {} ms",
@@ -179,7 +183,12 @@ public final class DeviceWorker implements AutoCloseable {
             ensuredLink = null; // with the full read, check the interface again too (taken down, addresses removed)
         }
         DevicePlan.Advance advance = fresh && plannedPlan != null ? plannedPlan.advance(planned, snapshot, self) : null;
-        DevicePlan plan = advance != null ? advance.plan() : DevicePlan.of(snapshot, self, interfaceName, overrides);
+        DevicePlan plan = advance != null ? plannedPlan : DevicePlan.of(snapshot, self, interfaceName, overrides);
+        if (advance != null) {
+            advance.applyTo(desired);
+        } else {
+            desired = new HashMap<>(plan.peers());
+        }
         if (plan.link() != null && links != null && !Objects.equals(plan.link(), ensuredLink)) {
             links.ensure(plan.link());
             ensuredLink = plan.link();
@@ -210,8 +219,8 @@ public final class DeviceWorker implements AutoCloseable {
             }
         }
         PeerDelta delta = advance != null
-                ? PeerDiff.computeFor(advance.scope(), plan.peers(), state.peers(), owned)
-                : PeerDiff.compute(plan.peers(), state.peers(), owned);
+                ? PeerDiff.computeFor(advance.scope(), desired, state.peers(), owned)
+                : PeerDiff.compute(desired, state.peers(), owned);
         if (!delta.isEmpty()) {
             long started = System.nanoTime();
             device.apply(delta);
@@ -224,10 +233,10 @@ public final class DeviceWorker implements AutoCloseable {
             for (WireGuardPublicKey removed : delta.removals()) {
                 ownedChanged |= owned.remove(removed);
             }
-            state = new KnownDevice(state.publicKey(), state.listenPort(), PeerTable.apply(state.peers(), delta), state.readAt());
+            PeerTable.applyInPlace(state.peers(), delta);
         }
-        for (WireGuardPublicKey key : advance != null ? advance.scope() : plan.peers().keySet()) {
-            if (plan.peers().containsKey(key)) {
+        for (WireGuardPublicKey key : advance != null ? advance.scope() : desired.keySet()) {
+            if (desired.containsKey(key)) {
                 ownedChanged |= owned.add(key);
             }
         }
@@ -243,7 +252,7 @@ public final class DeviceWorker implements AutoCloseable {
 
     private KnownDevice readBack() throws java.io.IOException {
         DeviceState state = device.read();
-        return new KnownDevice(state.publicKey(), state.listenPort(), state.configs(), System.nanoTime());
+        return new KnownDevice(state.publicKey(), state.listenPort(), new HashMap<>(state.configs()), System.nanoTime());
     }
 
     @Override

@@ -21,6 +21,12 @@ public final class PeerTable {
 
     public static Map<WireGuardPublicKey, PeerConfig> apply(Map<WireGuardPublicKey, PeerConfig> peers, PeerDelta delta) {
         Map<WireGuardPublicKey, PeerConfig> result = new LinkedHashMap<>(peers);
+        applyInPlace(result, delta);
+        return result;
+    }
+
+    /** The same, changing {@code result} itself: no copy of a large table for a one-peer delta. */
+    public static void applyInPlace(Map<WireGuardPublicKey, PeerConfig> result, PeerDelta delta) {
         List<PeerConfig> sets = new ArrayList<>(delta.adds());
         sets.addAll(delta.updates());
         for (PeerConfig set : sets) {
@@ -41,6 +47,5 @@ public final class PeerTable {
                     : set);
         }
         delta.removals().forEach(result::remove);
-        return result;
     }
 }

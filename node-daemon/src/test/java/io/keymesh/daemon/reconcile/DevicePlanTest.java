@@ -79,6 +79,7 @@ class DevicePlanTest {
         }
         MeshSnapshot previous = new MeshSnapshot(records, config, 1);
         DevicePlan plan = DevicePlan.of(previous, self, "km0", DeviceOverrides.NONE);
+        Map<io.keymesh.schema.crypto.WireGuardPublicKey, io.keymesh.daemon.wireguard.PeerConfig> desired = new java.util.HashMap<>(plan.peers());
         for (int round = 0; round < 200; round++) {
             Map<String, NodeRecord> next = new java.util.HashMap<>(previous.records());
             for (int change = 0; change < 1 + random.nextInt(3); change++) {
@@ -95,13 +96,13 @@ class DevicePlanTest {
             MeshSnapshot snapshot = new MeshSnapshot(next, config, round + 2);
             DevicePlan.Advance advance = plan.advance(previous, snapshot, self);
             DevicePlan fromScratch = DevicePlan.of(snapshot, self, "km0", DeviceOverrides.NONE);
-            assertEquals(fromScratch.peers(), advance.plan().peers(), "round " + round);
-            java.util.Set<io.keymesh.schema.crypto.WireGuardPublicKey> owned = new java.util.HashSet<>(plan.peers().keySet());
-            assertEquals(io.keymesh.daemon.wireguard.PeerDiff.compute(fromScratch.peers(), plan.peers(), owned),
-                    io.keymesh.daemon.wireguard.PeerDiff.computeFor(advance.scope(), advance.plan().peers(), plan.peers(), owned),
-                    "round " + round);
+            Map<io.keymesh.schema.crypto.WireGuardPublicKey, io.keymesh.daemon.wireguard.PeerConfig> device = Map.copyOf(desired);
+            advance.applyTo(desired);
+            assertEquals(fromScratch.peers(), desired, "round " + round);
+            java.util.Set<io.keymesh.schema.crypto.WireGuardPublicKey> owned = new java.util.HashSet<>(device.keySet());
+            assertEquals(io.keymesh.daemon.wireguard.PeerDiff.compute(fromScratch.peers(), device, owned),
+                    io.keymesh.daemon.wireguard.PeerDiff.computeFor(advance.scope(), desired, device, owned), "round " + round);
             previous = snapshot;
-            plan = advance.plan();
         }
     }
 
