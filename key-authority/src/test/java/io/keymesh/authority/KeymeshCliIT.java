@@ -125,6 +125,7 @@ class KeymeshCliIT {
         assertEquals(0, table.exit(), table.err());
         assertTrue(table.out().startsWith("NODE"), table.out());
         assertTrue(table.out().contains("db-1") && table.out().contains("198.18.0.1/32") && table.out().contains("yes"), table.out());
+        assertTrue(table.out().startsWith("NODE  EPOCH  STATE   KEY AGE"), table.out());
 
         JsonNode json = Json.mapper().readTree(keymesh("nodes", "-o", "json").out());
         assertEquals(1, json.size());
@@ -134,6 +135,8 @@ class KeymeshCliIT {
         assertEquals("active", node.get("state").asText());
         assertEquals(host.wg().publicKey().base64(), node.get("wgPublicKey").asText());
         assertEquals("198.18.0.1/32", node.get("addresses").get(0).asText());
+        long age = node.get("keyAgeSeconds").asLong();
+        assertTrue(age >= 0 && age < 600, "a key admitted moments ago: " + age + " s");
     }
 
     @Test

@@ -24,4 +24,20 @@ final class Durations implements ITypeConverter<Duration> {
             default -> Duration.ofDays(n);
         };
     }
+
+    /** A duration the same way, to the two largest units: {@code 9s}, {@code 4m10s}, {@code 5h12m}, {@code 2d3h}. */
+    static String format(Duration duration) {
+        long s = Math.max(0, duration.getSeconds());
+        long[] amounts = {s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60, s % 60};
+        String[] units = {"d", "h", "m", "s"};
+        int first = 0;
+        while (first < 3 && amounts[first] == 0) {
+            first++;
+        }
+        StringBuilder out = new StringBuilder().append(amounts[first]).append(units[first]);
+        if (first < 3 && amounts[first + 1] != 0) {
+            out.append(amounts[first + 1]).append(units[first + 1]);
+        }
+        return out.toString();
+    }
 }

@@ -36,7 +36,8 @@ final class NodesCommand implements Callable<Integer> {
         try (Context context = Context.of(spec)) {
             NodeRecordCheck check = checker(context);
             ArrayNode json = Json.mapper().createArrayNode();
-            Table table = new Table("NODE", "EPOCH", "STATE", "ADDRESSES", "ENDPOINTS", "WG PUBLIC KEY", "VERIFIED");
+            Table table = new Table("NODE", "EPOCH", "STATE", "KEY AGE", "ADDRESSES", "ENDPOINTS", "WG PUBLIC KEY", "VERIFIED");
+            java.time.Instant now = java.time.Instant.now();
             for (KeyValue kv : context.list(context.layout.directory(KeyLayout.Kind.NODE))) {
                 String key = EtcdBytes.text(kv.getKey());
                 byte[] value = kv.getValue().getBytes();
@@ -50,8 +51,9 @@ final class NodesCommand implements Callable<Integer> {
                 String verified = verify(check, key, value);
                 String addresses = record.addresses().stream().map(IpPrefix::toString).collect(Collectors.joining(","));
                 String endpoints = record.endpoints().stream().map(Object::toString).collect(Collectors.joining(","));
-                table.row(record.node(), record.epoch(), record.state().name().toLowerCase(), addresses, endpoints,
-                        record.wgPublicKey(), verified);
+                java.time.Duration keyAge = java.time.Duration.between(record.keyIssuedAt(), now);
+                table.row(record.node(), record.epoch(), record.state().name().toLowerCase(), Durations.format(keyAge), addresses,
+                        endpoints, record.wgPublicKey(), verified);
                 ObjectNode entry = json.addObject();
                 entry.put("node", record.node());
                 entry.put("epoch", record.epoch());
@@ -61,6 +63,7 @@ final class NodesCommand implements Callable<Integer> {
                 record.addresses().forEach(a -> entry.withArray("addresses").add(a.toString()));
                 record.endpoints().forEach(e -> entry.withArray("endpoints").add(e.toString()));
                 entry.put("keyIssuedAt", record.keyIssuedAt().toString());
+                entry.put("keyAgeSeconds", Math.max(0, keyAge.getSeconds()));
                 entry.put("issuedAt", record.issuedAt().toString());
                 entry.put("verified", verified);
             }
