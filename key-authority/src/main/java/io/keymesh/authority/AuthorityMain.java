@@ -1,6 +1,7 @@
 package io.keymesh.authority;
 
 import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.TrustKeys;
 import io.keymesh.runtime.MeshOptions;
 import io.keymesh.runtime.Version;
 import io.keymesh.runtime.Addresses;
@@ -18,7 +19,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -61,10 +61,7 @@ public final class AuthorityMain implements Callable<Integer> {
 
     AuthoritySettings settings() throws java.net.UnknownHostException {
         ConfigFile file = ConfigFile.load(common.config);
-        List<Ed25519PublicKey> trusted = new ArrayList<>();
-        for (String key : first(trustKeys, file.trustedKeys(), List.<String>of())) {
-            trusted.add(Ed25519PublicKey.parse(key));
-        }
+        List<Ed25519PublicKey> trusted = TrustKeys.parse(first(trustKeys, file.trustedKeys(), List.<String>of()));
         String httpValue = first(http, file.http(), "127.0.0.1:9470");
         String signing = signingKey != null ? signingKey.toString() : file.signingKey();
         return new AuthoritySettings(
@@ -78,7 +75,7 @@ public final class AuthorityMain implements Callable<Integer> {
                 first(null, file.keepaliveSeconds(), 25),
                 Duration.ofSeconds(first(leaseTtlSeconds, file.leaseTtlSeconds(), 5)),
                 first(candidate, file.candidate(), InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid()),
-                "off".equals(httpValue) ? null : Addresses.listen(httpValue));
+                Addresses.listenOrOff(httpValue));
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.keymesh.daemon.wireguard.WgToolDevice;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
 import io.keymesh.runtime.Addresses;
 import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.TrustKeys;
 import io.keymesh.runtime.MeshOptions;
 import io.keymesh.runtime.Version;
 import io.keymesh.runtime.etcd.PagedRead;
@@ -23,7 +24,6 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -81,14 +81,7 @@ public final class DaemonMain implements Callable<Integer> {
 
     DaemonSettings settings() throws java.net.UnknownHostException {
         DaemonConfigFile file = DaemonConfigFile.load(common.config);
-        List<Ed25519PublicKey> trusted = new ArrayList<>();
-        for (String key : first(trustKeys, file.trustedKeys(), List.<String>of())) {
-            try {
-                trusted.add(Ed25519PublicKey.parse(key));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("trust key '" + key + "' is not an authority public key: " + e.getMessage());
-            }
-        }
+        List<Ed25519PublicKey> trusted = TrustKeys.parse(first(trustKeys, file.trustedKeys(), List.<String>of()));
         List<Endpoint> advertised = first(advertise, file.advertise(), List.<String>of()).stream().map(Endpoint::parse).toList();
         String httpValue = first(http, file.http(), "127.0.0.1:9471");
         String token = joinTokenFile != null ? joinTokenFile.toString() : file.joinTokenFile();
@@ -106,7 +99,7 @@ public final class DaemonMain implements Callable<Integer> {
                 new DeviceOverrides(first(listenPort, file.listenPort(), null), first(keepalive, file.keepaliveSeconds(), null),
                         first(mtu, file.mtu(), null)),
                 token == null ? null : Path.of(token),
-                "off".equals(httpValue) ? null : Addresses.listen(httpValue));
+                Addresses.listenOrOff(httpValue));
     }
 
     /** The first label of the host name, lower case: asked only when no node name is configured. */

@@ -27,6 +27,11 @@ public final class Addresses {
                 .toList();
     }
 
+    /** A listen address, or null for {@code off} (the setting that turns an HTTP endpoint off). */
+    public static InetSocketAddress listenOrOff(String value) {
+        return "off".equals(value) ? null : listen(value);
+    }
+
     /** {@code 127.0.0.1:9470} or {@code [::1]:9470}. */
     public static InetSocketAddress listen(String value) {
         URI uri = URI.create("http://" + value.strip());

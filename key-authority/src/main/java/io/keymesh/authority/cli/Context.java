@@ -1,6 +1,7 @@
 package io.keymesh.authority.cli;
 
 import io.keymesh.runtime.MeshOptions;
+import io.keymesh.runtime.TrustKeys;
 import io.keymesh.runtime.YamlConfig;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -56,10 +57,9 @@ final class Context implements AutoCloseable {
 
     /** Keys from --trust-key, the config's trustedKeys, and the public half of its signing key if readable. */
     TrustedKeys trusted() {
-        List<Ed25519PublicKey> keys = new ArrayList<>();
-        trustKeys.forEach(k -> keys.add(Ed25519PublicKey.parse(k)));
+        List<Ed25519PublicKey> keys = new ArrayList<>(TrustKeys.parse(trustKeys));
         if (file.trustedKeys() != null) {
-            file.trustedKeys().forEach(k -> keys.add(Ed25519PublicKey.parse(k)));
+            keys.addAll(TrustKeys.parse(file.trustedKeys()));
         }
         if (file.signingKey() != null) {
             try {
