@@ -61,15 +61,15 @@ class DaemonMemoryBenchmark {
         Instant now = Instant.now();
         put(layout.config(), AuthoritySignature.sign(new MeshConfig("bench", List.of(IpPrefix.parse("198.18.0.0/15")), 51820, 25, null, now), authority));
         List<IpPrefix> own = List.of(IpPrefix.parse("198.19.255.254/32"));
-        put(layout.node("self"), AuthoritySignature.sign(new NodeRecord("bench", "self", 1, NodeState.ACTIVE, identity.publicKey(),
-                wg.publicKey(), List.of(Endpoint.parse("192.0.2.1:51820")), own, own, now, now), authority));
+        put(layout.node("self"), AuthoritySignature.sign(new NodeRecord("bench", "self", 1, 1, NodeState.ACTIVE, identity.publicKey(),
+                wg.publicKey(), List.of(Endpoint.parse("192.0.2.1:51820")), own, own, now, now, null), authority));
         CompletableFuture<?>[] writes = new CompletableFuture<?>[PEERS];
         for (int i = 0; i < PEERS; i++) {
             int host = i + 1;
             List<IpPrefix> address = List.of(IpPrefix.parse("198.18." + (host / 256) + "." + (host % 256) + "/32"));
-            NodeRecord record = new NodeRecord("bench", "node-" + i, 1, NodeState.ACTIVE, Ed25519PrivateKey.generate().publicKey(),
+            NodeRecord record = new NodeRecord("bench", "node-" + i, 1, 1, NodeState.ACTIVE, Ed25519PrivateKey.generate().publicKey(),
                     WireGuardPrivateKey.generate().publicKey(), List.of(Endpoint.parse("192.0.2." + (1 + i % 250) + ":51820")),
-                    address, address, now, now);
+                    address, address, now, now, null);
             writes[i] = etcd.client().getKVClient().put(bytes(layout.node(record.node())), ByteSequence.from(AuthoritySignature.sign(record, authority)));
         }
         CompletableFuture.allOf(writes).get(60, TimeUnit.SECONDS);

@@ -215,9 +215,9 @@ class MeshIT {
 
         NodeRecord genuine = Json.parse(bed.etcdctl("get", "/keymesh/v1/nodes/n2", "--print-value-only").strip()
                 .getBytes(StandardCharsets.UTF_8), NodeRecord.class);
-        NodeRecord hijacked = new NodeRecord(genuine.mesh(), "n2", genuine.epoch() + 5, genuine.state(), genuine.identityKey(),
+        NodeRecord hijacked = new NodeRecord(genuine.mesh(), "n2", genuine.epoch() + 5, genuine.epoch() + 5, genuine.state(), genuine.identityKey(),
                 WireGuardPrivateKey.generate().publicKey(), List.of(Endpoint.parse("203.0.113.66:51820")), genuine.addresses(),
-                genuine.allowedIps(), genuine.keyIssuedAt(), genuine.issuedAt());
+                genuine.allowedIps(), genuine.keyIssuedAt(), genuine.issuedAt(), null);
         String forged = new String(AuthoritySignature.sign(hijacked, Ed25519PrivateKey.generate()), StandardCharsets.UTF_8);
         bed.etcdctl("put", "/keymesh/v1/nodes/n2", forged);
         bed.etcdctl("put", "/keymesh/v1/nodes/n3", n3Epoch1); // the record from before the revocation

@@ -208,8 +208,8 @@ class PeerApplyBenchmark {
         int host = i + 1;
         List<IpPrefix> address = List.of(IpPrefix.parse("198.18." + (host / 256) + "." + (host % 256) + "/32"));
         Instant now = Instant.now();
-        return new NodeRecord("bench", node, epoch, NodeState.ACTIVE, identity, key, endpoint == null ? List.of() : List.of(endpoint),
-                address, address, now, now);
+        return new NodeRecord("bench", node, epoch, epoch, NodeState.ACTIVE, identity, key, endpoint == null ? List.of() : List.of(endpoint),
+                address, address, now, now, null);
     }
 
     private static PeerConfig peer(WireGuardPublicKey key, int i, int variant) {

@@ -11,6 +11,7 @@ import io.keymesh.authority.admission.BatchView;
 import io.keymesh.authority.admission.JoinDecision;
 import io.keymesh.authority.admission.Rejection;
 import io.keymesh.authority.admission.RevokeDecision;
+import io.keymesh.authority.admission.RotationMark;
 import io.keymesh.authority.election.LeaderElection;
 import io.keymesh.authority.election.Leadership;
 import io.keymesh.runtime.metrics.Metrics;
@@ -26,6 +27,7 @@ import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.TrustedKeys;
 import io.keymesh.schema.record.MeshConfig;
+import io.keymesh.schema.record.NodeRecord;
 import io.keymesh.schema.record.OperatorRequest;
 import io.keymesh.schema.record.RequestAction;
 import java.time.Clock;
@@ -33,6 +35,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -56,8 +59,10 @@ public final class KeyAuthority implements AutoCloseable {
     private static final Duration RETRY_AFTER_ERROR = Duration.ofSeconds(1);
     /** etcd refuses transactions of more than 128 operations (--max-txn-ops); stay well below. */
     private static final int MAX_BATCH_OPS = 100;
-    /** The most keys one answered join adds: record, two claims, token, result, audit. */
+    /** The most keys one answered join adds: record, two claims, token, result, audit (a reprovision: tombstone and request for the claims). */
     private static final int MAX_OPS_PER_JOIN = 6;
+    /** A rotation: record, result, audit and the rotate requests it completes. */
+    private static final int MAX_OPS_PER_ROTATION = 3 + LeaderTransactions.MAX_COMPLETED_PER_COMMIT;
 
     private final AuthoritySettings settings;
     private final Clock clock;
@@ -223,8 +228,12 @@ public final class KeyAuthority implements AutoCloseable {
         PlanBuilder plan = new PlanBuilder();
         List<JoinDecision> decisions = new ArrayList<>();
         int end = from;
-        while (end < pending.size() && plan.size() + MAX_OPS_PER_JOIN <= MAX_BATCH_OPS) {
+        while (end < pending.size()) {
             JoinDecision decision = decide(pending.get(end), view, now);
+            int ops = decision instanceof JoinDecision.Rotate ? MAX_OPS_PER_ROTATION : MAX_OPS_PER_JOIN;
+            if (end > from && plan.size() + ops > MAX_BATCH_OPS) {
+                break; // decided again, against the batch's outcome, at the start of the next batch
+            }
             view.add(decision);
             transactions.addJoin(plan, pending.get(end), decision, isNewRejection(pending.get(end), decision), now);
             decisions.add(decision);
@@ -232,7 +241,9 @@ public final class KeyAuthority implements AutoCloseable {
         }
         Committed committed = commit(leadership, plan.build(), decisions.size() + " enrollment(s)");
         if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
-            decisions.forEach(d -> recordOutcome("join", d));
+            for (int i = 0; i < decisions.size(); i++) {
+                recordOutcome(pending.get(from + i), decisions.get(i));
+            }
             return committed == Committed.YES ? end : -1;
         }
         if (committed == Committed.STOP_PASS) {
@@ -279,7 +290,7 @@ public final class KeyAuthority implements AutoCloseable {
             transactions.addJoin(plan, pending, decision, isNewRejection(pending, decision), now);
             Committed committed = commit(leadership, plan.build(), "enrollment of " + pending.node());
             if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
-                recordOutcome("join", decision);
+                recordOutcome(pending, decision);
                 return committed == Committed.YES;
             }
             if (committed == Committed.STOP_PASS) {
@@ -299,16 +310,45 @@ public final class KeyAuthority implements AutoCloseable {
         Instant now = clock.instant();
         Plan plan;
         String outcome;
-        String reason;
-        if (r.action() == RequestAction.REVOKE) {
-            RevokeDecision decision = RevokeDecision.decide(r.node(), cache, now);
-            plan = transactions.forRevoke(request, decision, now);
-            outcome = decision instanceof RevokeDecision.Reject ? "rejected" : "done";
-            reason = decision instanceof RevokeDecision.Reject reject ? reject.reason().code() : "";
-        } else {
-            plan = transactions.forUnsupported(request, kind + " is not supported by this authority version", now);
-            outcome = "rejected";
-            reason = "unsupported";
+        String reason = "";
+        switch (r.action()) {
+            case REVOKE -> {
+                RevokeDecision decision = RevokeDecision.decide(r.node(), cache, now);
+                plan = transactions.forRevoke(request, decision, now);
+                outcome = decision instanceof RevokeDecision.Reject ? "rejected" : "done";
+                reason = decision instanceof RevokeDecision.Reject reject ? reject.reason().code() : "";
+            }
+            case ROTATE -> {
+                RotationMark decision = RotationMark.decide(r.node(), cache, now);
+                if (decision instanceof RotationMark.Underway) {
+                    return true; // done by the rotation's commit
+                }
+                if (decision instanceof RotationMark.Reject reject) {
+                    plan = transactions.forRejectedRequest(request, reject.reason(), reject.detail(), now);
+                    outcome = "rejected";
+                    reason = reject.reason().code();
+                } else {
+                    plan = transactions.forRotationMark(request, (RotationMark.Mark) decision);
+                    outcome = "marked";
+                }
+            }
+            case REPROVISION -> {
+                Optional<RotationMark.Reject> problem = checkReprovision(r);
+                if (problem.isEmpty()) {
+                    return true; // authorized: carried out when the new identity joins
+                }
+                plan = transactions.forRejectedRequest(request, problem.get().reason(), problem.get().detail(), now);
+                outcome = "rejected";
+                reason = problem.get().reason().code();
+            }
+            case ROLLOUT -> {
+                return true; // the CLI's own progress record: nothing for the authority to do
+            }
+            default -> {
+                plan = transactions.forUnsupported(request, kind + " is not supported by this authority version", now);
+                outcome = "rejected";
+                reason = "unsupported";
+            }
         }
         Committed committed = commit(leadership, plan, kind + " request " + r.id());
         if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
@@ -319,8 +359,33 @@ public final class KeyAuthority implements AutoCloseable {
         return committed == Committed.YES || committed == Committed.CONFLICT;
     }
 
-    private void recordOutcome(String kind, JoinDecision decision) {
-        if (decision instanceof JoinDecision.Reject reject) {
+    /** A reprovision waits for its new identity to join; refused at once if it never could. */
+    private Optional<RotationMark.Reject> checkReprovision(OperatorRequest r) {
+        Optional<Stored<NodeRecord>> stored = cache.node(r.node());
+        if (stored.isEmpty()) {
+            return Optional.of(new RotationMark.Reject(Rejection.UNKNOWN_NODE, "no admitted node " + r.node()
+                    + "; a new host joins with a join token, no reprovision needed"));
+        }
+        if (cache.isTombstoned(r.identityKey())) {
+            return Optional.of(new RotationMark.Reject(Rejection.TOMBSTONED_IDENTITY, "identity " + r.identityKey().keyId()
+                    + " was revoked and can never enroll again"));
+        }
+        Optional<String> holder = cache.nodeWithIdentity(r.identityKey());
+        if (holder.isPresent()) {
+            return Optional.of(new RotationMark.Reject(Rejection.DUPLICATE_KEY, "identity " + r.identityKey().keyId()
+                    + " already holds node " + holder.get()));
+        }
+        return Optional.empty();
+    }
+
+    private void recordOutcome(PendingEnrollment pending, JoinDecision decision) {
+        String kind = pending.isRotation() ? "rotation" : "join";
+        if (decision instanceof JoinDecision.Rotate rotate) {
+            metrics.inc("keymesh_authority_requests_total", "kind", kind, "outcome", "admitted", "reason", "");
+            NodeRecord record = rotate.record();
+            metrics.observe("keymesh_authority_rotation_seconds", Duration.between(rotate.markedAt(), clock.instant()).toMillis() / 1e3);
+            LOG.info("rotated {} to epoch {} with WireGuard key {}", record.node(), record.epoch(), record.wgPublicKey());
+        } else if (decision instanceof JoinDecision.Reject reject) {
             metrics.inc("keymesh_authority_requests_total", "kind", kind, "outcome", "rejected", "reason", reject.reason().code());
             LOG.info("refused {}: {} ({})", kind, reject.reason().code(), reject.detail());
         } else if (decision instanceof JoinDecision.Admit admit) {

@@ -6,6 +6,8 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.PutOption;
 import io.keymesh.authority.admission.JoinDecision;
+import io.keymesh.authority.admission.Rejection;
+import io.keymesh.authority.admission.RotationMark;
 import io.keymesh.authority.admission.RevokeDecision;
 import io.keymesh.authority.state.MeshCache.PendingEnrollment;
 import io.keymesh.authority.state.Stored;
@@ -78,6 +80,12 @@ final class LeaderTransactions {
         }
     }
 
+    /**
+     * Bounds the requests one commit completes (etcd caps a transaction's operations); any left
+     * pending are carried out by the next rotation, which they then ask for.
+     */
+    static final int MAX_COMPLETED_PER_COMMIT = 8;
+
     private final KeyLayout layout;
     private final Ed25519PrivateKey signingKey;
 
@@ -108,8 +116,22 @@ final class LeaderTransactions {
             }
             plan.put(tokenKey, Json.toLine(Json.toTree(admit.tokenAfter())));
             result(plan, pending, EnrollmentOutcome.ADMITTED, record.epoch(), null, null, now);
-            audit(plan, AuditEventType.ADMITTED, node, record.epoch(), null,
-                    "admitted with overlay " + record.addresses() + " using token " + admit.tokenAfter().id(), now);
+            if (admit.replaced() != null) {
+                plan.put(layout.revoked(admit.replaced().identityKey().fingerprint()), AuthoritySignature.sign(admit.replaced(), signingKey));
+                complete(plan, admit.completes(), now);
+                audit(plan, AuditEventType.REPROVISIONED, node, record.epoch(), null, "identity " + admit.replaced().identityKey().keyId()
+                        + " replaced by " + record.identityKey().keyId() + " using token " + admit.tokenAfter().id(), now);
+            } else {
+                audit(plan, AuditEventType.ADMITTED, node, record.epoch(), null,
+                        "admitted with overlay " + record.addresses() + " using token " + admit.tokenAfter().id(), now);
+            }
+        } else if (decision instanceof JoinDecision.Rotate rotate) {
+            NodeRecord record = rotate.record();
+            plan.condition(layout.node(node), modRevision(layout.node(node), rotate.nodeRevision()));
+            plan.put(layout.node(node), AuthoritySignature.sign(record, signingKey));
+            result(plan, pending, EnrollmentOutcome.ADMITTED, record.epoch(), null, null, now);
+            complete(plan, rotate.completes(), now);
+            audit(plan, AuditEventType.ROTATED, node, record.epoch(), null, "WireGuard key rotated to " + record.wgPublicKey(), now);
         } else if (decision instanceof JoinDecision.AlreadyAdmitted already) {
             result(plan, pending, EnrollmentOutcome.ADMITTED, already.record().epoch(), null, null, now);
         } else if (decision instanceof JoinDecision.Reject reject) {
@@ -140,6 +162,44 @@ final class LeaderTransactions {
             audit(plan, AuditEventType.REJECTED, r.node(), 0, reject.reason().code(), reject.detail(), now);
         }
         return plan.build();
+    }
+
+    /** Phase one of a rotation: the marked record (the request stays pending until the rotation commits). */
+    Plan forRotationMark(Stored<OperatorRequest> request, RotationMark.Mark mark) {
+        OperatorRequest r = request.value();
+        PlanBuilder plan = new PlanBuilder();
+        plan.condition(layout.request(r.id()), modRevision(layout.request(r.id()), request.modRevision()));
+        plan.condition(layout.node(r.node()), modRevision(layout.node(r.node()), mark.nodeRevision()));
+        plan.put(layout.node(r.node()), AuthoritySignature.sign(mark.marked(), signingKey));
+        return plan.build();
+    }
+
+    /** A rotation the leader starts on its own (the key is older than the maximum age): just the mark. */
+    Plan forAutomaticRotation(RotationMark.Mark mark) {
+        PlanBuilder plan = new PlanBuilder();
+        String key = layout.node(mark.marked().node());
+        plan.condition(key, modRevision(key, mark.nodeRevision()));
+        plan.put(key, AuthoritySignature.sign(mark.marked(), signingKey));
+        return plan.build();
+    }
+
+    /** An operator request answered as refused, with the reason and an audit line. */
+    Plan forRejectedRequest(Stored<OperatorRequest> request, Rejection reason, String detail, Instant now) {
+        OperatorRequest r = request.value();
+        PlanBuilder plan = new PlanBuilder();
+        plan.condition(layout.request(r.id()), modRevision(layout.request(r.id()), request.modRevision()));
+        plan.put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.REJECTED, reason.code() + ": " + detail, now))));
+        audit(plan, AuditEventType.REJECTED, r.node(), 0, reason.code(), detail, now);
+        return plan.build();
+    }
+
+    /** Marks requests done in the transaction that carries them out, so each one's mod revision is that commit. */
+    private void complete(PlanBuilder plan, List<Stored<OperatorRequest>> requests, Instant now) {
+        for (Stored<OperatorRequest> request : requests.subList(0, Math.min(requests.size(), MAX_COMPLETED_PER_COMMIT))) {
+            String key = layout.request(request.value().id());
+            plan.condition(key, modRevision(key, request.modRevision()));
+            plan.put(key, Json.toLine(Json.toTree(request.value().completed(RequestStatus.DONE, null, now))));
+        }
     }
 
     /** Requests this version does not carry out are answered at once, so nobody waits on them. */

@@ -150,7 +150,7 @@ public final class DaemonMain implements Callable<Integer> {
             stopped.countDown();
         }, "keymesh-shutdown"));
         LOG.info("keymesh-daemon {} starting: node {}, mesh {}, identity {}, WireGuard key {}, interface {} ({}), etcd {}{}",
-                Version.current(), settings.node(), settings.mesh(), keys.identity().publicKey().keyId(), keys.wireGuard().publicKey(),
+                Version.current(), settings.node(), settings.mesh(), keys.identity().publicKey().keyId(), keys.wireGuard().current().publicKey(),
                 settings.interfaceName(), device.getClass().getSimpleName(), settings.endpoints(),
                 keys.generated() ? ", new keys generated" : "");
         daemon.start();

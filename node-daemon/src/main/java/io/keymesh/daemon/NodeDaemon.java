@@ -10,6 +10,7 @@ import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.daemon.mesh.VerifiedMesh;
 import io.keymesh.daemon.reconcile.DeviceWorker;
 import io.keymesh.daemon.reconcile.Identity;
+import io.keymesh.daemon.rotate.KeyRotation;
 import io.keymesh.daemon.state.StateFile;
 import io.keymesh.daemon.status.StatusReporter;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
@@ -52,7 +53,7 @@ public final class NodeDaemon implements AutoCloseable {
     private final DaemonSettings settings;
     private final Client client;
     private final NodeKeys keys;
-    private final Identity self;
+    private final KeyRotation rotation;
     private final Metrics metrics;
     private final StateFile stateFile;
     private final MeshFeed feed;
@@ -75,14 +76,18 @@ public final class NodeDaemon implements AutoCloseable {
         this.keys = keys;
         this.metrics = metrics;
         this.version = version;
-        this.self = new Identity(settings.node(), keys.identity().publicKey(), keys.wireGuard().publicKey());
         this.stateFile = new StateFile(settings.stateDirectory());
         StateFile.Saved saved = stateFile.load();
         this.lastSaved = saved;
         VerifiedMesh mesh = new VerifiedMesh(settings.layout(), TrustedKeys.of(settings.trustedKeys()), settings.mesh(), saved.highestSeen());
-        this.worker = new DeviceWorker(device, links, keys.wireGuard(), self, settings.interfaceName(), settings.overrides(),
-                saved.owned(), metrics, this::applied);
-        this.feed = new MeshFeed(mesh, settings.layout(), metrics, worker::submit, this::nodesSynced);
+        this.worker = new DeviceWorker(device, links, keys.wireGuard(), settings.node(), keys.identity().publicKey(),
+                settings.interfaceName(), settings.overrides(), saved.owned(), metrics, this::applied);
+        this.rotation = new KeyRotation(client, settings.layout(), settings.mesh(), settings.node(), keys.identity(), keys.wireGuard(),
+                settings.advertised(), metrics, Clock.systemUTC());
+        this.feed = new MeshFeed(mesh, settings.layout(), metrics, snapshot -> {
+            worker.submit(snapshot);
+            rotation.observe(snapshot);
+        }, this::nodesSynced);
         MeshSnapshot restored = feed.restore(saved);
         if (!saved.records().isEmpty() && restored.records().isEmpty()) {
             throw new IllegalStateException("none of the " + saved.records().size() + " node records saved in " + stateFile.path()
@@ -157,8 +162,10 @@ public final class NodeDaemon implements AutoCloseable {
     /** Feed thread, after each full read of nodes/: is this host a member, or must it join? */
     private void nodesSynced() {
         NodeRecord own = feed.current().records().get(settings.node());
-        if (self.isAdmittedBy(own)) {
-            return;
+        Identity self = new Identity(settings.node(), keys.identity().publicKey(), keys.wireGuard().current().publicKey());
+        boolean nextAdmitted = keys.wireGuard().next().map(next -> self.withKey(next.publicKey()).isAdmittedBy(own)).orElse(false);
+        if (self.isAdmittedBy(own) || nextAdmitted) {
+            return; // a member (about to promote its next key, perhaps)
         }
         if (self.isRevokedBy(own)) {
             LOG.error("{} was revoked at epoch {}; it has no peers. Re-imaging it as a new identity needs a new join token.",
@@ -198,6 +205,7 @@ public final class NodeDaemon implements AutoCloseable {
             LOG.debug("closing Vert.x: {}", e.getMessage());
         }
         joiner.shutdownNow();
+        rotation.close();
         feed.close();
         worker.close();
         stateWriter.shutdown(); // lets a queued save finish

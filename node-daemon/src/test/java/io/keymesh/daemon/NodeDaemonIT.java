@@ -121,7 +121,7 @@ class NodeDaemonIT {
         }
 
         WireGuardPublicKey publicKey() {
-            return new KeyStore(state).loadOrCreate().wireGuard().publicKey();
+            return new KeyStore(state).loadOrCreate().wireGuard().current().publicKey();
         }
 
         long counter(String family) {
@@ -261,18 +261,18 @@ class NodeDaemonIT {
         NodeRecord bRecord = AuthoritySignature.verify(bEpoch1, NodeRecord.class,
                 io.keymesh.schema.crypto.TrustedKeys.of(authorityKey.publicKey())).value();
         // The authority's key signs b at epoch 2 (as a rotation would): the newest record a daemon has seen.
-        NodeRecord bEpoch2 = new NodeRecord(bRecord.mesh(), bRecord.node(), 2, bRecord.state(), bRecord.identityKey(),
+        NodeRecord bEpoch2 = new NodeRecord(bRecord.mesh(), bRecord.node(), 2, 2, bRecord.state(), bRecord.identityKey(),
                 bRecord.wgPublicKey(), bRecord.endpoints(), bRecord.addresses(), bRecord.allowedIps(), bRecord.keyIssuedAt(),
-                bRecord.issuedAt());
+                bRecord.issuedAt(), null);
         put(layout.node("node-b"), AuthoritySignature.sign(bEpoch2, authorityKey));
         await(() -> a.daemon.worker().applied().records().get("node-b").epoch() == 2, "a has b at epoch 2");
         Map<WireGuardPublicKey, PeerConfig> before = a.device().configs();
         long changesBefore = a.counter("keymesh_daemon_peer_changes_total");
 
         WireGuardPublicKey attacker = WireGuardPrivateKey.generate().publicKey();
-        NodeRecord hijacked = new NodeRecord(MESH, "node-b", 9, bRecord.state(), bRecord.identityKey(), attacker,
+        NodeRecord hijacked = new NodeRecord(MESH, "node-b", 9, 9, bRecord.state(), bRecord.identityKey(), attacker,
                 List.of(Endpoint.parse("203.0.113.66:51820")), bRecord.addresses(), bRecord.allowedIps(), bRecord.keyIssuedAt(),
-                bRecord.issuedAt());
+                bRecord.issuedAt(), null);
         put(layout.node("node-b"), AuthoritySignature.sign(hijacked, Ed25519PrivateKey.generate())); // forged: unknown key
         put(layout.node("node-b"), bEpoch1);                                                        // replayed: older epoch
         put(layout.node("node-x"), AuthoritySignature.sign(bEpoch2, authorityKey));                 // valid, at another node's key
@@ -356,8 +356,8 @@ class NodeDaemonIT {
         byte[] current = stored(layout.node("node-b"));
         NodeRecord r = AuthoritySignature.verify(current, NodeRecord.class,
                 io.keymesh.schema.crypto.TrustedKeys.of(authorityKey.publicKey())).value();
-        NodeRecord moved = new NodeRecord(r.mesh(), r.node(), r.epoch() + 1, r.state(), r.identityKey(), r.wgPublicKey(),
-                List.of(Endpoint.parse("198.51.100.7:51820")), r.addresses(), r.allowedIps(), r.keyIssuedAt(), r.issuedAt());
+        NodeRecord moved = new NodeRecord(r.mesh(), r.node(), r.epoch() + 1, r.epoch() + 1, r.state(), r.identityKey(), r.wgPublicKey(),
+                List.of(Endpoint.parse("198.51.100.7:51820")), r.addresses(), r.allowedIps(), r.keyIssuedAt(), r.issuedAt(), null);
         put(layout.node("node-b"), AuthoritySignature.sign(moved, authorityKey));
         etcd.compact();
     }

@@ -20,12 +20,12 @@ public final class Samples {
     /** An active record at {@code epoch} for node {@code node} with fresh keys; overlay from 198.18.0.0/15. */
     public static NodeRecord nodeRecord(String node, long epoch, int hostIndex) {
         IpPrefix overlay = IpPrefix.parse("198.18.0." + hostIndex + "/32");
-        return new NodeRecord(MESH, node, epoch, NodeState.ACTIVE,
+        return new NodeRecord(MESH, node, epoch, epoch, NodeState.ACTIVE,
                 Ed25519PrivateKey.generate().publicKey(),
                 WireGuardPrivateKey.generate().publicKey(),
                 List.of(Endpoint.parse("192.0.2." + hostIndex + ":51820")),
                 List.of(overlay),
                 List.of(overlay),
-                NOW, NOW);
+                NOW, NOW, null);
     }
 }

@@ -14,6 +14,9 @@ import io.keymesh.schema.record.JoinToken;
 import io.keymesh.schema.record.NodeName;
 import io.keymesh.schema.record.NodeRecord;
 import io.keymesh.schema.record.NodeState;
+import io.keymesh.schema.record.OperatorRequest;
+import io.keymesh.schema.record.RequestAction;
+import io.keymesh.schema.record.RevocationTombstone;
 import io.keymesh.schema.verify.RejectReason;
 import io.keymesh.schema.verify.RejectedValueException;
 import io.keymesh.schema.verify.SignedEnrollment;
@@ -57,9 +60,6 @@ public final class Admission {
         if (!request.mesh().equals(mesh)) {
             return reject(Rejection.WRONG_MESH, "request is for mesh " + request.mesh() + ", this authority serves " + mesh);
         }
-        if (request.kind() != EnrollmentKind.JOIN) {
-            return reject(Rejection.UNSUPPORTED, "this authority version admits joins only; key rotation is not supported yet");
-        }
         if (view.isTombstoned(request.identityKey())) {
             return reject(Rejection.TOMBSTONED_IDENTITY, "identity " + request.identityKey().keyId() + " was revoked and can never enroll again");
         }
@@ -71,14 +71,24 @@ public final class Admission {
                     + existing.get().invalidReason() + "); trust its signing key again or delete it with etcdctl");
         }
         NodeRecord current = existing.map(Stored::value).orElse(null);
+        if (request.kind() == EnrollmentKind.ROTATE) {
+            return decideRotation(request, existing.orElse(null), view, now);
+        }
+        Stored<OperatorRequest> reprovision = null;
         if (current != null && current.isActive()) {
             if (!current.identityKey().equals(request.identityKey())) {
-                return reject(Rejection.NODE_NAME_TAKEN, "node " + node + " is held by another identity; reprovision it to replace it");
-            }
-            if (!current.wgPublicKey().equals(request.wgPublicKey())) {
+                reprovision = view.pendingRequests(node, RequestAction.REPROVISION).stream()
+                        .filter(r -> r.value().identityKey().equals(request.identityKey()))
+                        .findFirst().orElse(null);
+                if (reprovision == null) {
+                    return reject(Rejection.NODE_NAME_TAKEN, "node " + node + " is held by another identity; authorize this one "
+                            + "with 'keymesh reprovision " + node + " --identity " + request.identityKey().base64() + "'");
+                }
+            } else if (!current.wgPublicKey().equals(request.wgPublicKey())) {
                 return reject(Rejection.NODE_NAME_TAKEN, "node " + node + " is already admitted with another WireGuard key");
+            } else {
+                return new JoinDecision.AlreadyAdmitted(current);
             }
-            return new JoinDecision.AlreadyAdmitted(current);
         }
 
         Optional<JoinDecision.Reject> tokenProblem = checkToken(signed, request, view, now);
@@ -96,19 +106,70 @@ public final class Admission {
             return reject(Rejection.DUPLICATE_KEY, "identity key is already recorded for node " + identityHolder.get());
         }
 
+        // Epochs and serials of a name never go back: a new identity continues from the old ones.
+        long epoch = current == null ? 1 : current.epoch() + 1;
+        long serial = current == null ? 1 : current.serial() + 1;
+        JoinToken t = token.value();
+        JoinToken tokenAfter = new JoinToken(t.id(), t.proofKey(), t.node(), t.usesLeft() - 1, t.expiresAt(), t.createdAt());
+        long nodeRevision = existing.map(Stored::modRevision).orElse(0L);
+        if (reprovision != null) {
+            // A re-imaged host: the new identity takes over the name and its overlay addresses,
+            // and the old identity is fenced for good.
+            NodeRecord record = new NodeRecord(mesh, node, epoch, serial, NodeState.ACTIVE, request.identityKey(), request.wgPublicKey(),
+                    request.endpoints(), current.addresses(), current.allowedIps(), now, now, null);
+            RevocationTombstone tombstone = new RevocationTombstone(node, current.identityKey(), epoch, "reprovisioned", now);
+            return new JoinDecision.Admit(record, List.of(), tokenAfter, nodeRevision, token.modRevision(), tombstone,
+                    List.of(reprovision));
+        }
         Optional<List<InetAddress>> addresses = pool.propose(view::isAddressClaimed);
         if (addresses.isEmpty()) {
             return reject(Rejection.ADDRESS_POOL_EXHAUSTED, "no free overlay address left in " + pool.cidrs());
         }
         List<IpPrefix> overlay = addresses.get().stream().map(IpPrefix::host).toList();
-        // Epochs of a name never go back: a new identity after a revocation continues from the old epoch.
-        long epoch = current == null ? 1 : current.epoch() + 1;
-        NodeRecord record = new NodeRecord(mesh, node, epoch, NodeState.ACTIVE, request.identityKey(), request.wgPublicKey(),
-                request.endpoints(), overlay, overlay, now, now);
+        NodeRecord record = new NodeRecord(mesh, node, epoch, serial, NodeState.ACTIVE, request.identityKey(), request.wgPublicKey(),
+                request.endpoints(), overlay, overlay, now, now, null);
         List<AddressClaim> claims = addresses.get().stream().map(a -> AddressClaim.of(a, node)).toList();
-        JoinToken t = token.value();
-        JoinToken tokenAfter = new JoinToken(t.id(), t.proofKey(), t.node(), t.usesLeft() - 1, t.expiresAt(), t.createdAt());
-        return new JoinDecision.Admit(record, claims, tokenAfter, existing.map(Stored::modRevision).orElse(0L), token.modRevision());
+        return new JoinDecision.Admit(record, claims, tokenAfter, nodeRevision, token.modRevision(), null, List.of());
+    }
+
+    /**
+     * Phase two of a rotation: the node, asked to rotate (the mark on its record), sends its next
+     * WireGuard key signed with its identity, naming the epoch it rotates from. Admitted at the
+     * next epoch, in place of the current key, with the same addresses.
+     */
+    private static JoinDecision decideRotation(EnrollmentRequest request, Stored<NodeRecord> stored, MeshView view, Instant now) {
+        String node = request.node();
+        if (stored == null) {
+            return reject(Rejection.UNKNOWN_NODE, "no admitted node " + node + " to rotate");
+        }
+        NodeRecord current = stored.value();
+        if (!current.identityKey().equals(request.identityKey())) {
+            return reject(Rejection.NOT_THIS_IDENTITY, "node " + node + " is held by identity " + current.identityKey().keyId()
+                    + ", the rotation is signed by " + request.identityKey().keyId());
+        }
+        if (!current.isActive()) {
+            return reject(Rejection.ALREADY_REVOKED, "node " + node + " was revoked at epoch " + current.epoch());
+        }
+        if (current.wgPublicKey().equals(request.wgPublicKey())) {
+            return new JoinDecision.AlreadyAdmitted(current); // the rotation committed; the node asked again
+        }
+        if (!current.isRotationRequested()) {
+            return reject(Rejection.ROTATION_NOT_REQUESTED, "no rotation of " + node + " is requested; ask for one with 'keymesh rotate "
+                    + node + "'");
+        }
+        if (request.baseEpoch() != current.epoch()) {
+            return reject(Rejection.STALE_EPOCH, "the rotation starts from epoch " + request.baseEpoch() + ", but " + node
+                    + " is at epoch " + current.epoch());
+        }
+        Optional<String> holder = view.nodeWithWireGuardKey(request.wgPublicKey());
+        if (holder.isPresent()) {
+            return reject(Rejection.DUPLICATE_KEY, "WireGuard key is already recorded for node " + holder.get());
+        }
+        NodeRecord rotated = new NodeRecord(current.mesh(), node, current.epoch() + 1, current.serial() + 1, NodeState.ACTIVE,
+                current.identityKey(), request.wgPublicKey(), request.endpoints(), current.addresses(), current.allowedIps(), now, now,
+                null);
+        return new JoinDecision.Rotate(rotated, stored.modRevision(), current.rotationRequestedAt(),
+                view.pendingRequests(node, RequestAction.ROTATE));
     }
 
     private static Optional<JoinDecision.Reject> checkName(byte[] value) {

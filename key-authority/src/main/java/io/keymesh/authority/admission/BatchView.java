@@ -83,6 +83,12 @@ public final class BatchView implements MeshView {
     }
 
     @Override
+    public java.util.List<Stored<io.keymesh.schema.record.OperatorRequest>> pendingRequests(String node,
+                                                                              io.keymesh.schema.record.RequestAction action) {
+        return base.pendingRequests(node, action);
+    }
+
+    @Override
     public boolean isTombstoned(Ed25519PublicKey identity) {
         return base.isTombstoned(identity);
     }

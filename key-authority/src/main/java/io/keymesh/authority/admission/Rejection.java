@@ -20,6 +20,9 @@ public enum Rejection {
     UNVERIFIABLE_RECORD("unverifiable-record"),
     UNKNOWN_NODE("unknown-node"),
     ALREADY_REVOKED("already-revoked"),
+    NOT_THIS_IDENTITY("not-this-identity"),
+    ROTATION_NOT_REQUESTED("rotation-not-requested"),
+    STALE_EPOCH("stale-epoch"),
     UNSUPPORTED("unsupported");
 
     private final String code;

@@ -37,8 +37,8 @@ public sealed interface RevokeDecision {
         if (!current.isActive()) {
             return new Reject(Rejection.ALREADY_REVOKED, "node " + node + " was revoked at epoch " + current.epoch());
         }
-        NodeRecord revoked = new NodeRecord(current.mesh(), node, current.epoch() + 1, NodeState.REVOKED,
-                current.identityKey(), current.wgPublicKey(), List.of(), List.of(), List.of(), current.keyIssuedAt(), now);
+        NodeRecord revoked = new NodeRecord(current.mesh(), node, current.epoch() + 1, current.serial() + 1, NodeState.REVOKED,
+                current.identityKey(), current.wgPublicKey(), List.of(), List.of(), List.of(), current.keyIssuedAt(), now, null);
         RevocationTombstone tombstone = new RevocationTombstone(node, current.identityKey(), revoked.epoch(), "revoked", now);
         List<String> released = current.addresses().stream()
                 .map(p -> io.keymesh.schema.record.IpAddresses.format(p.address()))

@@ -13,6 +13,7 @@ import io.keymesh.schema.record.EnrollmentResult;
 import io.keymesh.schema.record.JoinToken;
 import io.keymesh.schema.record.NodeRecord;
 import io.keymesh.schema.record.OperatorRequest;
+import io.keymesh.schema.record.RequestAction;
 import io.keymesh.schema.record.RequestStatus;
 import io.keymesh.schema.record.RevocationTombstone;
 import io.keymesh.schema.verify.AuthoritySignature;
@@ -45,6 +46,15 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class MeshCache implements MeshView {
     /** An enrollment waiting in {@code enroll/<node>}: its raw bytes and their digest. */
     public record PendingEnrollment(String node, byte[] value, String digest, long modRevision) {
+        /** Whether it asks to rotate (for metrics and logs; admission decides from the verified request). */
+        public boolean isRotation() {
+            try {
+                com.fasterxml.jackson.databind.JsonNode kind = io.keymesh.schema.json.Json.parseObject(value).get("kind");
+                return kind != null && "rotate".equals(kind.asText());
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }
     }
 
     private final KeyLayout layout;
@@ -255,6 +265,11 @@ public final class MeshCache implements MeshView {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public List<Stored<OperatorRequest>> pendingRequests(String node, RequestAction action) {
+        return pendingRequests().stream().filter(r -> r.value().action() == action && node.equals(r.value().node())).toList();
     }
 
     @Override

@@ -5,6 +5,9 @@ import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.EnrollmentResult;
 import io.keymesh.schema.record.JoinToken;
 import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.OperatorRequest;
+import io.keymesh.schema.record.RequestAction;
+import java.util.List;
 import java.util.Optional;
 
 /** What the authority's decisions read: the mesh as of one etcd revision. */
@@ -25,6 +28,9 @@ public interface MeshView {
     Optional<String> nodeWithIdentity(Ed25519PublicKey key);
 
     boolean isTombstoned(Ed25519PublicKey identity);
+
+    /** Pending operator requests of one action for one node, in id order. */
+    List<Stored<OperatorRequest>> pendingRequests(String node, RequestAction action);
 
     /** Whether {@code ipam/<address>} exists, whoever wrote it. */
     boolean isAddressClaimed(String address);

@@ -19,6 +19,8 @@ import io.keymesh.schema.record.EnrollmentRequest;
 import io.keymesh.schema.record.IpPrefix;
 import io.keymesh.schema.record.JoinToken;
 import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.OperatorRequest;
+import io.keymesh.schema.record.RequestAction;
 import io.keymesh.schema.record.RevocationTombstone;
 import io.keymesh.schema.verify.AuthoritySignature;
 import io.keymesh.schema.verify.SignedEnrollment;
@@ -90,8 +92,12 @@ class AdmissionTest {
     }
 
     private void assertRejected(Rejection expected, JoinDecision decision) {
-        JoinDecision.Reject reject = assertInstanceOf(JoinDecision.Reject.class, decision, String.valueOf(decision));
-        assertEquals(expected, reject.reason(), reject.detail());
+        assertRejected(expected, decision, "");
+    }
+
+    private void assertRejected(Rejection expected, JoinDecision decision, String why) {
+        JoinDecision.Reject reject = assertInstanceOf(JoinDecision.Reject.class, decision, why + " " + decision);
+        assertEquals(expected, reject.reason(), why + " " + reject.detail());
     }
 
     @Test
@@ -282,13 +288,90 @@ class AdmissionTest {
         assertRejected(Rejection.UNKNOWN_TOKEN, admission.decide(host.signed(), cache, NOW));
     }
 
+    private PendingEnrollment rotation(Host host, WireGuardPrivateKey next, long baseEpoch, Ed25519PrivateKey signer) {
+        byte[] value = SignedEnrollment.sign(new EnrollmentRequest(Samples.MESH, host.node, EnrollmentKind.ROTATE,
+                signer.publicKey(), next.publicKey(), List.of(), null, baseEpoch, NOW), signer, null);
+        return host.pending(value);
+    }
+
+    private void mark(NodeRecord record) {
+        put(layout.node(record.node()), AuthoritySignature.sign(RotationMark.marked(record, NOW), authority));
+    }
+
+    private void request(String id, RequestAction action, String node, Ed25519PrivateKey identity) {
+        OperatorRequest request = OperatorRequest.pending(id, action, node, identity == null ? null : identity.publicKey(), NOW);
+        put(layout.request(id), Json.toLine(Json.toTree(request)));
+    }
+
     @Test
-    void aRotationRequestIsRefusedAsUnsupported() {
+    void aRotationNobodyAskedForIsRefused() {
         Host host = hostWithToken("node-a");
         admitAndStore(host);
-        byte[] value = SignedEnrollment.sign(new EnrollmentRequest(Samples.MESH, "node-a", EnrollmentKind.ROTATE,
-                host.identity.publicKey(), WireGuardPrivateKey.generate().publicKey(), List.of(), null, 1, NOW), host.identity, null);
-        assertRejected(Rejection.UNSUPPORTED, admission.decide(host.pending(value), cache, NOW));
+        assertRejected(Rejection.ROTATION_NOT_REQUESTED, admission.decide(rotation(host, WireGuardPrivateKey.generate(), 1, host.identity),
+                cache, NOW));
+    }
+
+    @Test
+    void aRequestedRotationIsAdmittedAtTheNextEpochWithTheSameAddressesAndCompletesTheRotateRequests() {
+        Host host = hostWithToken("node-a");
+        NodeRecord before = admitAndStore(host).record();
+        request("r-1", RequestAction.ROTATE, "node-a", null);
+        request("r-2", RequestAction.REVOKE, "node-a", null);
+        mark(before);
+        WireGuardPrivateKey next = WireGuardPrivateKey.generate();
+
+        JoinDecision.Rotate rotate = assertInstanceOf(JoinDecision.Rotate.class,
+                admission.decide(rotation(host, next, 1, host.identity), cache, NOW.plusSeconds(5)));
+
+        NodeRecord after = rotate.record();
+        assertEquals(2, after.epoch());
+        assertEquals(3, after.serial(), "join, mark, rotation");
+        assertEquals(next.publicKey(), after.wgPublicKey());
+        assertEquals(before.addresses(), after.addresses());
+        assertEquals(before.identityKey(), after.identityKey());
+        assertEquals(NOW.plusSeconds(5), after.keyIssuedAt());
+        assertEquals(false, after.isRotationRequested(), "the mark is cleared");
+        assertEquals(NOW, rotate.markedAt());
+        assertEquals(List.of("r-1"), rotate.completes().stream().map(r -> r.value().id()).toList(), "only the rotate requests");
+    }
+
+    @Test
+    void aRotationFromAnOldEpochOrByAnotherIdentityIsRefusedAndOneAlreadyCommittedIsAnsweredAgain() {
+        Host host = hostWithToken("node-a");
+        NodeRecord before = admitAndStore(host).record();
+        mark(before);
+        assertRejected(Rejection.STALE_EPOCH, admission.decide(rotation(host, WireGuardPrivateKey.generate(), 0, host.identity), cache, NOW));
+        assertRejected(Rejection.NOT_THIS_IDENTITY,
+                admission.decide(rotation(host, WireGuardPrivateKey.generate(), 1, Ed25519PrivateKey.generate()), cache, NOW));
+
+        WireGuardPrivateKey next = WireGuardPrivateKey.generate();
+        JoinDecision.Rotate rotate = assertInstanceOf(JoinDecision.Rotate.class,
+                admission.decide(rotation(host, next, 1, host.identity), cache, NOW));
+        put(layout.node("node-a"), AuthoritySignature.sign(rotate.record(), authority));
+        assertInstanceOf(JoinDecision.AlreadyAdmitted.class, admission.decide(rotation(host, next, 1, host.identity), cache, NOW),
+                "a request repeated after the commit gets the committed record");
+    }
+
+    @Test
+    void aNewIdentityForATakenNameNeedsAReprovisionAndThenTakesOverTheAddressAndFencesTheOldOne() {
+        Host old = hostWithToken("node-a");
+        NodeRecord before = admitAndStore(old).record();
+        Host reimaged = hostWithToken("node-a");
+        assertRejected(Rejection.NODE_NAME_TAKEN, admission.decide(reimaged.signed(), cache, NOW));
+
+        request("r-9", RequestAction.REPROVISION, "node-a", reimaged.identity);
+        JoinDecision.Admit admit = assertInstanceOf(JoinDecision.Admit.class, admission.decide(reimaged.signed(), cache, NOW));
+
+        assertEquals(2, admit.record().epoch());
+        assertEquals(reimaged.identity.publicKey(), admit.record().identityKey());
+        assertEquals(before.addresses(), admit.record().addresses(), "the name keeps its overlay address");
+        assertEquals(List.of(), admit.claims(), "no new address claimed");
+        assertEquals(old.identity.publicKey(), admit.replaced().identityKey(), "the old identity is tombstoned");
+        assertEquals(List.of("r-9"), admit.completes().stream().map(r -> r.value().id()).toList());
+
+        Host stranger = hostWithToken("node-a");
+        assertRejected(Rejection.NODE_NAME_TAKEN, admission.decide(stranger.signed(), cache, NOW),
+                "the reprovision authorizes one identity, not any");
     }
 
     @Test

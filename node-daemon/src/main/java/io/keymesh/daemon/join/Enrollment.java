@@ -10,7 +10,9 @@ import io.keymesh.daemon.keys.NodeKeys;
 import io.keymesh.runtime.Errors;
 import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.Digests;
+import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.JoinTokenSecret;
+import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.json.Json;
 import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.record.EnrollmentKind;
@@ -30,17 +32,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A host's join: it writes its enrollment request, signed with its identity key and proving the
- * join token, to {@code enroll/<node>}, then waits for the leader's answer to exactly that
- * request at {@code enroll-results/<node>} (watched, and re-read now and then in case the watch
- * was interrupted), saying every so often that it still waits. Blocking; runs on its own thread.
+ * A host's enrollment: a join (signed with its identity key and proving the join token) or the
+ * second phase of a key rotation (signed with its identity key, naming the next WireGuard key and
+ * the epoch it rotates from). It writes the request to {@code enroll/<node>}, then waits for the
+ * leader's answer to exactly that request at {@code enroll-results/<node>} (watched, and re-read
+ * now and then in case the watch was interrupted), saying every so often that it still waits.
+ * Blocking; runs on its own thread.
  */
 public final class Enrollment {
     private static final Logger LOG = LoggerFactory.getLogger(Enrollment.class);
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
     private static final Duration ETCD_TIMEOUT = Duration.ofSeconds(15);
 
-    /** The authority turned the join down. */
+    /** The authority turned the request down. */
     public static final class RejectedException extends Exception {
         public RejectedException(String message) {
             super(message, null, false, false);
@@ -54,8 +58,22 @@ public final class Enrollment {
     public static long join(Client client, KeyLayout layout, String mesh, String node, NodeKeys keys, List<Endpoint> endpoints,
                             JoinTokenSecret token, Clock clock) throws Exception {
         EnrollmentRequest request = new EnrollmentRequest(mesh, node, EnrollmentKind.JOIN, keys.identity().publicKey(),
-                keys.wireGuard().publicKey(), endpoints, token.id(), 0, clock.instant());
-        byte[] value = SignedEnrollment.sign(request, keys.identity(), token.proofKey());
+                keys.wireGuard().current().publicKey(), endpoints, token.id(), 0, clock.instant());
+        return submit(client, layout, node, SignedEnrollment.sign(request, keys.identity(), token.proofKey()), "join",
+                "token " + token.id() + ", WireGuard key " + request.wgPublicKey());
+    }
+
+    /** Asks for {@code next} to replace the key of epoch {@code baseEpoch}; returns the admitted epoch. */
+    public static long rotate(Client client, KeyLayout layout, String mesh, String node, Ed25519PrivateKey identity,
+                              WireGuardPublicKey next, long baseEpoch, List<Endpoint> endpoints, Clock clock) throws Exception {
+        EnrollmentRequest request = new EnrollmentRequest(mesh, node, EnrollmentKind.ROTATE, identity.publicKey(), next, endpoints,
+                null, baseEpoch, clock.instant());
+        return submit(client, layout, node, SignedEnrollment.sign(request, identity, null), "rotation",
+                "from epoch " + baseEpoch + " to WireGuard key " + next);
+    }
+
+    private static long submit(Client client, KeyLayout layout, String node, byte[] value, String what, String details)
+            throws Exception {
         String digest = Digests.sha256Hex(value);
         String resultKey = layout.enrollResult(node);
         PutResponse put = null;
@@ -65,12 +83,11 @@ public final class Enrollment {
                         .get(ETCD_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
                 // etcd away for now: the join waits for it, like everything else in the daemon
-                LOG.warn("cannot write the join request for {} ({}); retrying (attempt {})", node, Errors.rootMessage(e), attempt);
+                LOG.warn("cannot write the {} request for {} ({}); retrying (attempt {})", what, node, Errors.rootMessage(e), attempt);
                 Thread.sleep(Math.min(10_000, 500 * attempt));
             }
         }
-        LOG.info("join request for {} written (token {}, WireGuard key {}); waiting for the key authority", node, token.id(),
-                keys.wireGuard().publicKey());
+        LOG.info("{} request for {} written ({}); waiting for the key authority", what, node, details);
         CompletableFuture<EnrollmentResult> answer = new CompletableFuture<>();
         Watch.Listener listener = Watch.listener(response -> {
             for (WatchEvent event : response.getEvents()) {
@@ -86,11 +103,11 @@ public final class Enrollment {
             while (true) {
                 read(client, resultKey).filter(r -> r.requestDigest().equals(digest)).ifPresent(answer::complete);
                 try {
-                    return outcome(answer.get(PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS), node);
+                    return outcome(answer.get(PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS), node, what);
                 } catch (TimeoutException e) {
                     waitedSeconds += PROGRESS_EVERY.toSeconds();
-                    LOG.info("still waiting for the key authority to answer the join of {} ({} s); is an authority running?",
-                            node, waitedSeconds);
+                    LOG.info("still waiting for the key authority to answer the {} of {} ({} s); is an authority running?",
+                            what, node, waitedSeconds);
                 }
             }
         } finally {
@@ -98,12 +115,12 @@ public final class Enrollment {
         }
     }
 
-    private static long outcome(EnrollmentResult result, String node) throws RejectedException {
+    private static long outcome(EnrollmentResult result, String node, String what) throws RejectedException {
         if (result.outcome() == EnrollmentOutcome.ADMITTED) {
-            LOG.info("joined: {} admitted at epoch {}", node, result.epoch());
+            LOG.info("{} of {} admitted at epoch {}", what, node, result.epoch());
             return result.epoch();
         }
-        throw new RejectedException("the key authority rejected the join of " + node + ": " + result.reason()
+        throw new RejectedException("the key authority rejected the " + what + " of " + node + ": " + result.reason()
                 + (result.detail() == null ? "" : " (" + result.detail() + ")"));
     }
 

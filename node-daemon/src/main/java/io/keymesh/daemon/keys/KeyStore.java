@@ -21,11 +21,14 @@ import java.util.Set;
  * daemon with one line saying what to do: it is never silently regenerated, because a new key is
  * a new identity, which is an operator's decision. The one exception: a WireGuard key alone with
  * no state ever saved is a first start cut short (the identity is written last), so that key was
- * never used and both are made afresh.
+ * never used and both are made afresh. During a key rotation {@code wireguard.next.key} holds the
+ * next WireGuard key until it is promoted.
  */
 public final class KeyStore {
     static final String IDENTITY_FILE = "identity.key";
     static final String WIREGUARD_FILE = "wireguard.key";
+    /** The next WireGuard key while a rotation is under way (see {@link WireGuardKeys}). */
+    static final String NEXT_WIREGUARD_FILE = "wireguard.next.key";
 
     private final Path directory;
 
@@ -57,14 +60,17 @@ public final class KeyStore {
             WireGuardPrivateKey wireGuard = WireGuardPrivateKey.generate();
             KeyFiles.writeSecret(wireGuardFile, wireGuard.toBase64Secret(), firstStartCut);
             KeyFiles.writeSecret(identityFile, identity.toBase64Secret(), false);
-            return new NodeKeys(identity, wireGuard, true);
+            return new NodeKeys(identity, new WireGuardKeys(directory, wireGuard, null), true);
         }
         if (haveIdentity != haveWireGuard) {
             Path missing = haveIdentity ? wireGuardFile : identityFile;
             throw new KeyFileException(missing + " is missing while its companion key exists; restore it from a backup, "
                     + "or remove " + directory + " entirely to make this host a new identity (then reprovision it)");
         }
-        return new NodeKeys(parse(identityFile, Ed25519PrivateKey::parse), parse(wireGuardFile, WireGuardPrivateKey::parse), false);
+        Path nextFile = directory.resolve(NEXT_WIREGUARD_FILE);
+        WireGuardPrivateKey next = Files.exists(nextFile, LinkOption.NOFOLLOW_LINKS) ? parse(nextFile, WireGuardPrivateKey::parse) : null;
+        WireGuardKeys wireGuard = new WireGuardKeys(directory, parse(wireGuardFile, WireGuardPrivateKey::parse), next);
+        return new NodeKeys(parse(identityFile, Ed25519PrivateKey::parse), wireGuard, false);
     }
 
     private void checkDirectory() {

@@ -11,6 +11,8 @@ import io.keymesh.daemon.wireguard.PeerDiff;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
 import io.keymesh.runtime.DaemonThreads;
 import io.keymesh.runtime.metrics.Metrics;
+import io.keymesh.daemon.keys.WireGuardKeys;
+import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.WireGuardPrivateKey;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.NodeRecord;
@@ -57,8 +59,9 @@ public final class DeviceWorker implements AutoCloseable {
 
     private final WireGuardDevice device;
     private final LinkManager links;
-    private final WireGuardPrivateKey privateKey;
-    private final Identity self;
+    private final WireGuardKeys keys;
+    private final String node;
+    private final Ed25519PublicKey identityKey;
     private final String interfaceName;
     private final DeviceOverrides overrides;
     private final Metrics metrics;
@@ -73,6 +76,7 @@ public final class DeviceWorker implements AutoCloseable {
     /** The snapshot and plan the known device matches; null when unknown. */
     private MeshSnapshot planned;
     private DevicePlan plannedPlan;
+    private Identity plannedSelf;
     /** The desired peers of {@link #planned}: the worker's own, changed in place by each advance. */
     private Map<WireGuardPublicKey, PeerConfig> desired;
     private Set<WireGuardPublicKey> ownedView;
@@ -85,12 +89,13 @@ public final class DeviceWorker implements AutoCloseable {
      * @param links  null to leave the interface to someone else (it must exist)
      * @param owned  the peers keymesh configured before (persisted), so it can remove them later
      */
-    public DeviceWorker(WireGuardDevice device, LinkManager links, WireGuardPrivateKey privateKey, Identity self, String interfaceName,
-                        DeviceOverrides overrides, Set<WireGuardPublicKey> owned, Metrics metrics, Listener listener) {
+    public DeviceWorker(WireGuardDevice device, LinkManager links, WireGuardKeys keys, String node, Ed25519PublicKey identityKey,
+                        String interfaceName, DeviceOverrides overrides, Set<WireGuardPublicKey> owned, Metrics metrics, Listener listener) {
         this.device = device;
         this.links = links;
-        this.privateKey = privateKey;
-        this.self = self;
+        this.keys = keys;
+        this.node = node;
+        this.identityKey = identityKey;
         this.interfaceName = interfaceName;
         this.overrides = overrides;
         this.owned = new HashSet<>(owned);
@@ -104,6 +109,9 @@ public final class DeviceWorker implements AutoCloseable {
         for (String kind : new String[] {"add", "update", "remove"}) {
             metrics.add("keymesh_daemon_peer_changes_total", 0, "kind", kind);
         }
+        metrics.describe("keymesh_daemon_key_promotions_total", "counter",
+                "Rotations completed here: the next WireGuard key, admitted by the authority, promoted and set on the device");
+        metrics.add("keymesh_daemon_key_promotions_total", 0);
         metrics.describe("keymesh_daemon_apply_failures_total", "counter", "Device runs that failed and were retried");
         metrics.describe("keymesh_daemon_applied_revision", "gauge", "Every node record up to this etcd revision is on the device");
         metrics.gauge("keymesh_daemon_applied_revision", () -> applied == null ? 0 : applied.revision());
@@ -167,6 +175,7 @@ public final class DeviceWorker implements AutoCloseable {
             known = null; // what happened on the device is unknown: read it back on the retry
             planned = null;
             plannedPlan = null;
+            plannedSelf = null;
             desired = null;
             ensuredLink = null; // the interface may be gone: check it again on the retry
             metrics.inc("keymesh_daemon_apply_failures_total");
@@ -177,12 +186,31 @@ public final class DeviceWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Who this host is for {@code snapshot}. When its own record names the next WireGuard key, the
+     * authority has committed the rotation: the key is promoted on disk here, before anything
+     * uses it, so the device never runs a key that a crash could lose.
+     */
+    private Identity self(MeshSnapshot snapshot) {
+        NodeRecord own = snapshot.records().get(node);
+        WireGuardPrivateKey next = keys.next().orElse(null);
+        if (own != null && next != null && own.identityKey().equals(identityKey) && own.wgPublicKey().equals(next.publicKey())) {
+            keys.promote();
+            metrics.inc("keymesh_daemon_key_promotions_total");
+            LOG.info("the authority admitted WireGuard key {} at epoch {}: promoted on disk, now setting it on {}",
+                    next.publicKey(), own.epoch(), interfaceName);
+        }
+        return new Identity(node, identityKey, keys.current().publicKey());
+    }
+
     private void reconcile(MeshSnapshot snapshot) throws Exception {
         boolean fresh = known != null && System.nanoTime() - known.readAt() < FULL_READ_EVERY.toNanos();
         if (!fresh) {
             ensuredLink = null; // with the full read, check the interface again too (taken down, addresses removed)
         }
-        DevicePlan.Advance advance = fresh && plannedPlan != null ? plannedPlan.advance(planned, snapshot, self) : null;
+        Identity self = self(snapshot);
+        DevicePlan.Advance advance = fresh && plannedPlan != null && self.equals(plannedSelf)
+                ? plannedPlan.advance(planned, snapshot, self) : null;
         DevicePlan plan = advance != null ? plannedPlan : DevicePlan.of(snapshot, self, interfaceName, overrides);
         if (advance != null) {
             advance.applyTo(desired);
@@ -203,7 +231,7 @@ public final class DeviceWorker implements AutoCloseable {
         outsider = false;
         KnownDevice state = fresh ? known : readBack();
         if (plan.member() && (!self.wgPublicKey().equals(state.publicKey()) || state.listenPort() != plan.listenPort())) {
-            device.configure(privateKey, plan.listenPort());
+            device.configure(keys.current(), plan.listenPort());
             metrics.inc("keymesh_daemon_device_settings_total");
             LOG.info("interface {}: private key for {} and listen port {} set", interfaceName, self.wgPublicKey(), plan.listenPort());
             state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.peers(), state.readAt());
@@ -246,6 +274,7 @@ public final class DeviceWorker implements AutoCloseable {
         known = state;
         planned = snapshot;
         plannedPlan = plan;
+        plannedSelf = self;
         applied = snapshot;
         listener.applied(snapshot, ownedView);
     }

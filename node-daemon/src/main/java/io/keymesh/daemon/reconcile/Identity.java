@@ -12,6 +12,11 @@ public record Identity(String node, Ed25519PublicKey identityKey, WireGuardPubli
                 && record.wgPublicKey().equals(wgPublicKey) && record.isActive();
     }
 
+    /** The same host with another WireGuard key (the next one, during a rotation). */
+    public Identity withKey(WireGuardPublicKey key) {
+        return new Identity(node, identityKey, key);
+    }
+
     /** Whether {@code record} is this host's identity, revoked. */
     public boolean isRevokedBy(NodeRecord record) {
         return record != null && record.node().equals(node) && record.identityKey().equals(identityKey)

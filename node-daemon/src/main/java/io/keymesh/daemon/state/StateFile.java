@@ -28,7 +28,7 @@ import java.util.TreeMap;
  */
 public final class StateFile {
     public static final String NAME = "mesh-state.json";
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     /** What is persisted; values are base64 of the bytes as stored in etcd. */
     public record Saved(long revision, Map<String, byte[]> records, byte[] config, Map<String, EpochGuard.Seen> highestSeen,
@@ -42,7 +42,7 @@ public final class StateFile {
         }
     }
 
-    private record SeenJson(long epoch, String content) {
+    private record SeenJson(long epoch, long serial, String content) {
     }
 
     private record FileJson(int version, long revision, Map<String, String> records, String config, Map<String, SeenJson> highestSeen,
@@ -78,7 +78,7 @@ public final class StateFile {
             Map<String, byte[]> records = new HashMap<>();
             nonNull(json.records()).forEach((key, value) -> records.put(key, b64.decode(value)));
             Map<String, EpochGuard.Seen> seen = new HashMap<>();
-            nonNull(json.highestSeen()).forEach((node, s) -> seen.put(node, new EpochGuard.Seen(s.epoch(), b64.decode(s.content()))));
+            nonNull(json.highestSeen()).forEach((node, s) -> seen.put(node, new EpochGuard.Seen(s.epoch(), s.serial(), b64.decode(s.content()))));
             Set<WireGuardPublicKey> owned = new HashSet<>();
             (json.owned() == null ? List.<String>of() : json.owned()).forEach(k -> owned.add(WireGuardPublicKey.parse(k)));
             return new Saved(json.revision(), records, json.config() == null ? null : b64.decode(json.config()), seen, owned);
@@ -93,7 +93,7 @@ public final class StateFile {
         Map<String, String> records = new TreeMap<>();
         state.records().forEach((key, value) -> records.put(key, b64.encodeToString(value)));
         Map<String, SeenJson> seen = new TreeMap<>();
-        state.highestSeen().forEach((node, s) -> seen.put(node, new SeenJson(s.epoch(), b64.encodeToString(s.content()))));
+        state.highestSeen().forEach((node, s) -> seen.put(node, new SeenJson(s.epoch(), s.serial(), b64.encodeToString(s.content()))));
         List<String> owned = state.owned().stream().map(WireGuardPublicKey::base64).sorted().toList();
         FileJson json = new FileJson(VERSION, state.revision(), records,
                 state.config() == null ? null : b64.encodeToString(state.config()), seen, owned);

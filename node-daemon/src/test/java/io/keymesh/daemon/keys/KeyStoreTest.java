@@ -28,8 +28,8 @@ class KeyStoreTest {
         NodeKeys again = new KeyStore(state).loadOrCreate();
         assertFalse(again.generated());
         assertEquals(first.identity().publicKey(), again.identity().publicKey());
-        assertEquals(first.wireGuard().publicKey(), again.wireGuard().publicKey());
-        assertFalse(again.toString().contains(again.wireGuard().toBase64Secret()));
+        assertEquals(first.wireGuard().current().publicKey(), again.wireGuard().current().publicKey());
+        assertFalse(again.toString().contains(again.wireGuard().current().toBase64Secret()));
     }
 
     @Test
@@ -68,7 +68,28 @@ class KeyStoreTest {
 
         assertTrue(again.generated(), "a fresh host, which must join");
         assertTrue(Files.exists(state.resolve("identity.key")));
-        assertFalse(first.wireGuard().publicKey().equals(again.wireGuard().publicKey()), "both keys made afresh");
+        assertFalse(first.wireGuard().current().publicKey().equals(again.wireGuard().current().publicKey()), "both keys made afresh");
+    }
+
+    @Test
+    void theNextKeyIsPersistedBesideTheCurrentOneSurvivesARestartAndIsPromotedByRename() throws Exception {
+        Path state = root.resolve("keymesh");
+        NodeKeys keys = new KeyStore(state).loadOrCreate();
+        var current = keys.wireGuard().current();
+        var next = keys.wireGuard().prepareNext();
+        assertEquals(next, keys.wireGuard().prepareNext(), "made once per rotation, never replaced");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve("wireguard.next.key"))));
+
+        NodeKeys restarted = new KeyStore(state).loadOrCreate();
+        assertEquals(current.publicKey(), restarted.wireGuard().current().publicKey(), "the current key stays until promotion");
+        assertEquals(next.publicKey(), restarted.wireGuard().next().orElseThrow().publicKey(), "a crash loses no next key");
+
+        restarted.wireGuard().promote();
+        assertEquals(next.publicKey(), restarted.wireGuard().current().publicKey());
+        assertFalse(Files.exists(state.resolve("wireguard.next.key")));
+        NodeKeys afterPromotion = new KeyStore(state).loadOrCreate();
+        assertEquals(next.publicKey(), afterPromotion.wireGuard().current().publicKey());
+        assertTrue(afterPromotion.wireGuard().next().isEmpty());
     }
 
     @Test

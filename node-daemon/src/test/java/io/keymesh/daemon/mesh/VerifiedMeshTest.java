@@ -35,8 +35,8 @@ class VerifiedMeshTest {
     }
 
     private static NodeRecord atEpoch(NodeRecord r, long epoch) {
-        return new NodeRecord(r.mesh(), r.node(), epoch, r.state(), r.identityKey(), r.wgPublicKey(), r.endpoints(), r.addresses(),
-                r.allowedIps(), r.keyIssuedAt(), r.issuedAt());
+        return new NodeRecord(r.mesh(), r.node(), epoch, epoch, r.state(), r.identityKey(), r.wgPublicKey(), r.endpoints(), r.addresses(),
+                r.allowedIps(), r.keyIssuedAt(), r.issuedAt(), null);
     }
 
     private List<RejectReason> reasons(List<Refusal> refusals) {
@@ -61,8 +61,8 @@ class VerifiedMeshTest {
         Change wrongKey = put(layout.node("b"), AuthoritySignature.sign(atEpoch(a1, 7), authority));
         Change malformed = put(layout.node("a"), "{\"mesh\":".getBytes(StandardCharsets.UTF_8));
         NodeRecord other = Samples.nodeRecord("a", 8, 1);
-        NodeRecord foreign = new NodeRecord("other-mesh", "a", 8, other.state(), other.identityKey(), other.wgPublicKey(),
-                other.endpoints(), other.addresses(), other.allowedIps(), other.keyIssuedAt(), other.issuedAt());
+        NodeRecord foreign = new NodeRecord("other-mesh", "a", 8, 8, other.state(), other.identityKey(), other.wgPublicKey(),
+                other.endpoints(), other.addresses(), other.allowedIps(), other.keyIssuedAt(), other.issuedAt(), null);
         Change wrongMesh = put(layout.node("a"), AuthoritySignature.sign(foreign, authority));
 
         List<Refusal> refused = mesh.changes(List.of(forged, put(layout.node("a"), tampered), wrongKey, malformed, wrongMesh), revision);

@@ -26,8 +26,8 @@ class DevicePlanTest {
 
     private NodeRecord own(NodeState state) {
         NodeRecord sample = Samples.nodeRecord("self", 1, 1);
-        return new NodeRecord(sample.mesh(), "self", 1, state, identity.publicKey(), wg.publicKey(), List.of(), sample.addresses(),
-                sample.allowedIps(), sample.keyIssuedAt(), sample.issuedAt());
+        return new NodeRecord(sample.mesh(), "self", 1, 1, state, identity.publicKey(), wg.publicKey(), List.of(), sample.addresses(),
+                sample.allowedIps(), sample.keyIssuedAt(), sample.issuedAt(), null);
     }
 
     @Test
@@ -88,10 +88,10 @@ class DevicePlanTest {
                 long epoch = before == null ? 1 : before.epoch() + 1;
                 NodeRecord fresh = Samples.nodeRecord(node, epoch, 2 + Integer.parseInt(node.substring(1)));
                 NodeState state = random.nextInt(5) == 0 ? NodeState.REVOKED : NodeState.ACTIVE;
-                next.put(node, new NodeRecord(fresh.mesh(), node, epoch, state, fresh.identityKey(),
+                next.put(node, new NodeRecord(fresh.mesh(), node, epoch, epoch, state, fresh.identityKey(),
                         random.nextBoolean() && before != null ? before.wgPublicKey() : fresh.wgPublicKey(),
                         random.nextBoolean() ? List.of() : fresh.endpoints(), fresh.addresses(), fresh.allowedIps(),
-                        fresh.keyIssuedAt(), fresh.issuedAt()));
+                        fresh.keyIssuedAt(), fresh.issuedAt(), null));
             }
             MeshSnapshot snapshot = new MeshSnapshot(next, config, round + 2);
             DevicePlan.Advance advance = plan.advance(previous, snapshot, self);

@@ -3,6 +3,7 @@ package io.keymesh.daemon.reconcile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.keymesh.daemon.keys.WireGuardKeys;
 import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.daemon.wireguard.DeviceState;
 import io.keymesh.daemon.wireguard.MemoryDevice;
@@ -33,11 +34,19 @@ class DeviceWorkerTest {
     private final WireGuardPrivateKey wg = WireGuardPrivateKey.generate();
     private final Identity self = new Identity("self", identity.publicKey(), wg.publicKey());
     private final AtomicReference<Set<WireGuardPublicKey>> ownedSeen = new AtomicReference<>(Set.of());
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path stateDirectory;
+    private WireGuardKeys keys;
+
+    @org.junit.jupiter.api.BeforeEach
+    void keys() {
+        keys = new WireGuardKeys(stateDirectory, wg, null);
+    }
 
     private NodeRecord own() {
         NodeRecord sample = Samples.nodeRecord("self", 1, 1);
-        return new NodeRecord(sample.mesh(), "self", 1, sample.state(), identity.publicKey(), wg.publicKey(), sample.endpoints(),
-                sample.addresses(), sample.allowedIps(), sample.keyIssuedAt(), sample.issuedAt());
+        return new NodeRecord(sample.mesh(), "self", 1, 1, sample.state(), identity.publicKey(), wg.publicKey(), sample.endpoints(),
+                sample.addresses(), sample.allowedIps(), sample.keyIssuedAt(), sample.issuedAt(), null);
     }
 
     private MeshSnapshot mesh(long revision, NodeRecord... peers) {
@@ -50,7 +59,7 @@ class DeviceWorkerTest {
     }
 
     private DeviceWorker worker(WireGuardDevice device, Set<WireGuardPublicKey> owned) {
-        return new DeviceWorker(device, null, wg, self, "km0", DeviceOverrides.NONE, owned, new Metrics(),
+        return new DeviceWorker(device, null, keys, "self", identity.publicKey(), "km0", DeviceOverrides.NONE, owned, new Metrics(),
                 (snapshot, nowOwned) -> ownedSeen.set(nowOwned));
     }
 
@@ -82,6 +91,32 @@ class DeviceWorkerTest {
             await(restarted::inSync, "the restarted worker is in sync");
         }
         assertEquals(mutations, device.mutations(), "a restart with nothing changed touches nothing");
+    }
+
+    @Test
+    void aRecordNamingTheNextKeyPromotesItOnDiskThenSetsItOnTheDeviceAndPeersMoveToTheirNewKeys() throws Exception {
+        MemoryDevice device = new MemoryDevice();
+        NodeRecord a = Samples.nodeRecord("a", 1, 2);
+        try (DeviceWorker worker = worker(device, Set.of())) {
+            worker.submit(mesh(5, a));
+            await(worker::inSync, "a is added");
+            WireGuardPrivateKey next = keys.prepareNext();
+            NodeRecord o = own();
+            NodeRecord rotatedOwn = new NodeRecord(o.mesh(), o.node(), 2, 3, o.state(), o.identityKey(), next.publicKey(), o.endpoints(),
+                    o.addresses(), o.allowedIps(), o.keyIssuedAt(), o.issuedAt(), null);
+            WireGuardPublicKey aNext = WireGuardPrivateKey.generate().publicKey();
+            NodeRecord rotatedA = new NodeRecord(a.mesh(), a.node(), 2, 2, a.state(), a.identityKey(), aNext, a.endpoints(),
+                    a.addresses(), a.allowedIps(), a.keyIssuedAt(), a.issuedAt(), null);
+            worker.submit(new MeshSnapshot(Map.of("self", rotatedOwn, "a", rotatedA), null, 6));
+            await(() -> worker.inSync() && worker.applied().revision() == 6, "the rotations are applied");
+            assertEquals(next.publicKey(), device.read().publicKey(), "the device runs the promoted key");
+            assertEquals(next, keys.current());
+            assertTrue(keys.next().isEmpty());
+            assertEquals(next.toBase64Secret(), java.nio.file.Files.readString(stateDirectory.resolve("wireguard.key")).trim(),
+                    "promoted on disk");
+            assertEquals(Set.of(aNext), device.read().peers().keySet(), "a's old key is gone, its new key carries its addresses");
+            assertEquals(a.allowedIps(), device.read().peers().get(aNext).config().allowedIps());
+        }
     }
 
     @Test
@@ -120,8 +155,8 @@ class DeviceWorkerTest {
             assertTrue(!misconfigured.inSync(), "and the daemon is not ready");
         }
         NodeRecord own = own();
-        NodeRecord revoked = new NodeRecord(own.mesh(), own.node(), 2, io.keymesh.schema.record.NodeState.REVOKED, own.identityKey(),
-                own.wgPublicKey(), List.of(), List.of(), List.of(), own.keyIssuedAt(), own.issuedAt());
+        NodeRecord revoked = new NodeRecord(own.mesh(), own.node(), 2, 2, io.keymesh.schema.record.NodeState.REVOKED, own.identityKey(),
+                own.wgPublicKey(), List.of(), List.of(), List.of(), own.keyIssuedAt(), own.issuedAt(), null);
         try (DeviceWorker revokedWorker = worker(device, ownedSeen.get())) {
             revokedWorker.submit(new MeshSnapshot(Map.of("self", revoked, "a", a), null, 7));
             await(() -> device.read().peers().isEmpty(), "a revoked host removes the peers it owns");

@@ -33,14 +33,14 @@ class StateFileTest {
         byte[] record = "{\"node\":\"a\"}".getBytes(StandardCharsets.UTF_8);
         StateFile file = new StateFile(dir.resolve("state"));
         file.save(new StateFile.Saved(42, Map.of("/keymesh/v1/nodes/a", record), new byte[] {1, 2},
-                Map.of("a", new EpochGuard.Seen(3, new byte[] {9})), Set.of(owned)));
+                Map.of("a", new EpochGuard.Seen(3, 3, new byte[] {9})), Set.of(owned)));
 
         StateFile.Saved loaded = file.load();
 
         assertEquals(42, loaded.revision());
         assertArrayEquals(record, loaded.records().get("/keymesh/v1/nodes/a"));
         assertArrayEquals(new byte[] {1, 2}, loaded.config());
-        assertEquals(new EpochGuard.Seen(3, new byte[] {9}), loaded.highestSeen().get("a"));
+        assertEquals(new EpochGuard.Seen(3, 3, new byte[] {9}), loaded.highestSeen().get("a"));
         assertEquals(Set.of(owned), loaded.owned());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file.path())));
     }

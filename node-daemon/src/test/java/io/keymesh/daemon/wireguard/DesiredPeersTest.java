@@ -16,14 +16,14 @@ class DesiredPeersTest {
     private final NodeRecord b = Samples.nodeRecord("b", 2, 3);
 
     private static NodeRecord withoutEndpoint(NodeRecord r) {
-        return new NodeRecord(r.mesh(), r.node(), r.epoch(), r.state(), r.identityKey(), r.wgPublicKey(), List.of(), r.addresses(),
-                r.allowedIps(), r.keyIssuedAt(), r.issuedAt());
+        return new NodeRecord(r.mesh(), r.node(), r.epoch(), r.epoch(), r.state(), r.identityKey(), r.wgPublicKey(), List.of(), r.addresses(),
+                r.allowedIps(), r.keyIssuedAt(), r.issuedAt(), null);
     }
 
     @Test
     void everyActiveNodeButSelfIsAPeerWithItsAddresses() {
-        NodeRecord revoked = new NodeRecord(b.mesh(), b.node(), 3, NodeState.REVOKED, b.identityKey(), b.wgPublicKey(), List.of(),
-                List.of(), List.of(), b.keyIssuedAt(), b.issuedAt());
+        NodeRecord revoked = new NodeRecord(b.mesh(), b.node(), 3, 3, NodeState.REVOKED, b.identityKey(), b.wgPublicKey(), List.of(),
+                List.of(), List.of(), b.keyIssuedAt(), b.issuedAt(), null);
         var peers = DesiredPeers.of(List.of(self, a, revoked), self, 25);
         assertEquals(1, peers.size());
         PeerConfig peer = peers.get(a.wgPublicKey());

@@ -90,6 +90,22 @@ public final class KeyFiles {
         }
     }
 
+    /**
+     * Renames {@code from} over {@code to} atomically and makes the rename durable (directory
+     * fsync): after a crash there is either the old {@code to} and {@code from}, or only the new
+     * {@code to}, never neither.
+     */
+    public static void promote(Path from, Path to) {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel directory = FileChannel.open(to.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+                directory.force(true);
+            }
+        } catch (IOException e) {
+            throw new KeyFileException("cannot rename " + from + " to " + to + ": " + e.getMessage());
+        }
+    }
+
     private static void move(Path temp, Path file, boolean overwrite) throws IOException {
         try {
             if (overwrite) {

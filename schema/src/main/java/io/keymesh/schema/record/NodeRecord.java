@@ -10,15 +10,22 @@ import java.util.List;
  * The authority's statement of who a node is: at {@code nodes/<node>}, signed by the authority
  * (fields {@code keyId} and {@code signature} beside these, see {@code AuthoritySignature}).
  *
+ * @param epoch       counts the keys admitted for this name: +1 for each new WireGuard key or identity
+ * @param serial      counts every signed version of this name's record, whatever changed; readers
+ *                    order versions by it (anti-rollback), so the authority can change a record
+ *                    without a new key (a rotation mark, a revocation) and never reuse an epoch
  * @param endpoints   where peers reach the node; empty when it sits behind NAT
  * @param addresses   overlay addresses the authority assigned to the node
  * @param allowedIps  what peers route to the node (its addresses, plus more in later modes)
  * @param keyIssuedAt when the current WireGuard key was admitted, for key age
+ * @param rotationRequestedAt set while the authority waits for the node to rotate its WireGuard
+ *                    key (phase one of a rotation); null otherwise
  */
 public record NodeRecord(
         String mesh,
         String node,
         long epoch,
+        long serial,
         NodeState state,
         Ed25519PublicKey identityKey,
         WireGuardPublicKey wgPublicKey,
@@ -26,12 +33,14 @@ public record NodeRecord(
         List<IpPrefix> addresses,
         List<IpPrefix> allowedIps,
         Instant keyIssuedAt,
-        Instant issuedAt) {
+        Instant issuedAt,
+        Instant rotationRequestedAt) {
 
     public NodeRecord {
         MeshName.require(mesh);
         NodeName.require(node);
         Fields.atLeast(epoch, 1, "epoch");
+        Fields.atLeast(serial, epoch, "serial");
         Fields.present(state, "state");
         Fields.present(identityKey, "identityKey");
         Fields.present(wgPublicKey, "wgPublicKey");
@@ -45,5 +54,11 @@ public record NodeRecord(
     @JsonIgnore
     public boolean isActive() {
         return state == NodeState.ACTIVE;
+    }
+
+    /** Whether the authority asked this node to rotate its WireGuard key and waits for it. */
+    @JsonIgnore
+    public boolean isRotationRequested() {
+        return rotationRequestedAt != null;
     }
 }

@@ -7,15 +7,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The epoch rule a reader keeps across records: per node, the highest epoch seen and what the
- * record at that epoch said. A record below it is a rollback (a replayed older record); a
- * different record at the same epoch is an equivocation (the authority, or its key, signed two
- * versions of one epoch). Either is refused and changes nothing. Pure; the daemon persists
- * {@link #highest()} so the rule survives a restart.
+ * The epoch rule a reader keeps across records: per node, the newest version seen (its epoch and
+ * serial) and what it said. Versions are ordered by serial, which the authority raises on every
+ * write of a record; the epoch, which only rises with a new key, must not fall either. A record
+ * below the newest is a rollback (a replayed older record); a different record with the same
+ * serial is an equivocation (the authority, or its key, signed two versions of one serial).
+ * Either is refused and changes nothing. Pure; the daemon persists {@link #highest()} so the
+ * rule survives a restart.
  */
 public final class EpochGuard {
-    /** The highest epoch seen for a node and the signed content at that epoch. */
-    public record Seen(long epoch, byte[] content) {
+    /** The newest version seen for a node: its epoch, serial and signed content. */
+    public record Seen(long epoch, long serial, byte[] content) {
         public Seen {
             content = content.clone();
         }
@@ -27,12 +29,12 @@ public final class EpochGuard {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Seen other && epoch == other.epoch && Arrays.equals(content, other.content);
+            return o instanceof Seen other && epoch == other.epoch && serial == other.serial && Arrays.equals(content, other.content);
         }
 
         @Override
         public int hashCode() {
-            return Long.hashCode(epoch) * 31 + Arrays.hashCode(content);
+            return (Long.hashCode(epoch) * 31 + Long.hashCode(serial)) * 31 + Arrays.hashCode(content);
         }
     }
 
@@ -51,16 +53,17 @@ public final class EpochGuard {
         NodeRecord record = verified.value();
         Seen seen = highest.get(record.node());
         if (seen != null) {
-            if (record.epoch() < seen.epoch()) {
+            if (record.serial() < seen.serial() || record.epoch() < seen.epoch()) {
                 throw new RejectedValueException(RejectReason.EPOCH_ROLLBACK, "record for " + record.node() + " at epoch "
-                        + record.epoch() + ", but epoch " + seen.epoch() + " was already seen");
+                        + record.epoch() + " serial " + record.serial() + ", but epoch " + seen.epoch() + " serial " + seen.serial()
+                        + " was already seen");
             }
-            if (record.epoch() == seen.epoch() && !Arrays.equals(seen.content, verified.content())) {
+            if (record.serial() == seen.serial() && !Arrays.equals(seen.content, verified.content())) {
                 throw new RejectedValueException(RejectReason.EQUIVOCATION, "a second, different record for " + record.node()
-                        + " at epoch " + record.epoch());
+                        + " at serial " + record.serial());
             }
         }
-        highest.put(record.node(), new Seen(record.epoch(), verified.content()));
+        highest.put(record.node(), new Seen(record.epoch(), record.serial(), verified.content()));
     }
 
     public Optional<Seen> seen(String node) {

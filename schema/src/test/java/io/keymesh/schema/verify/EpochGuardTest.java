@@ -22,8 +22,8 @@ class EpochGuardTest {
     }
 
     private static NodeRecord at(NodeRecord base, long epoch, NodeState state) {
-        return new NodeRecord(base.mesh(), base.node(), epoch, state, base.identityKey(), base.wgPublicKey(), base.endpoints(),
-                base.addresses(), base.allowedIps(), base.keyIssuedAt(), base.issuedAt());
+        return new NodeRecord(base.mesh(), base.node(), epoch, epoch, state, base.identityKey(), base.wgPublicKey(), base.endpoints(),
+                base.addresses(), base.allowedIps(), base.keyIssuedAt(), base.issuedAt(), null);
     }
 
     @Test
@@ -54,11 +54,40 @@ class EpochGuardTest {
         NodeRecord one = Samples.nodeRecord("node-a", 4, 1);
         Verified<NodeRecord> first = verified(one);
         guard.admit(first);
-        NodeRecord other = new NodeRecord(one.mesh(), one.node(), 4, NodeState.ACTIVE, one.identityKey(), one.wgPublicKey(),
-                List.of(), one.addresses(), one.allowedIps(), one.keyIssuedAt(), one.issuedAt());
+        NodeRecord other = new NodeRecord(one.mesh(), one.node(), 4, 4, NodeState.ACTIVE, one.identityKey(), one.wgPublicKey(),
+                List.of(), one.addresses(), one.allowedIps(), one.keyIssuedAt(), one.issuedAt(), null);
         assertEquals(RejectReason.EQUIVOCATION, assertThrows(RejectedValueException.class, () -> guard.admit(verified(other))).reason());
-        assertEquals(new EpochGuard.Seen(4, first.content()), guard.seen("node-a").orElseThrow(),
+        assertEquals(new EpochGuard.Seen(4, 4, first.content()), guard.seen("node-a").orElseThrow(),
                 "the first record stays the one remembered");
+    }
+
+    private static NodeRecord atSerial(NodeRecord base, long serial, boolean rotationRequested) {
+        return new NodeRecord(base.mesh(), base.node(), base.epoch(), serial, base.state(), base.identityKey(), base.wgPublicKey(),
+                base.endpoints(), base.addresses(), base.allowedIps(), base.keyIssuedAt(), base.issuedAt(),
+                rotationRequested ? Samples.NOW : null);
+    }
+
+    @Test
+    void aNewerSerialAtTheSameEpochIsAcceptedAndAnOlderOneIsARollback() throws Exception {
+        EpochGuard guard = new EpochGuard();
+        NodeRecord one = Samples.nodeRecord("node-a", 2, 1);
+        Verified<NodeRecord> unmarked = verified(one);
+        guard.admit(unmarked);
+        guard.admit(verified(atSerial(one, 3, true)));
+        assertEquals(new EpochGuard.Seen(2, 3, verified(atSerial(one, 3, true)).content()), guard.seen("node-a").orElseThrow());
+        assertEquals(RejectReason.EPOCH_ROLLBACK, assertThrows(RejectedValueException.class, () -> guard.admit(unmarked)).reason());
+        assertEquals(RejectReason.EQUIVOCATION,
+                assertThrows(RejectedValueException.class, () -> guard.admit(verified(atSerial(one, 3, false)))).reason());
+    }
+
+    @Test
+    void aLowerEpochIsARollbackEvenWithAHigherSerial() throws Exception {
+        EpochGuard guard = new EpochGuard();
+        NodeRecord one = Samples.nodeRecord("node-a", 3, 1);
+        guard.admit(verified(one));
+        NodeRecord lower = new NodeRecord(one.mesh(), one.node(), 2, 9, one.state(), one.identityKey(), one.wgPublicKey(),
+                one.endpoints(), one.addresses(), one.allowedIps(), one.keyIssuedAt(), one.issuedAt(), null);
+        assertEquals(RejectReason.EPOCH_ROLLBACK, assertThrows(RejectedValueException.class, () -> guard.admit(verified(lower))).reason());
     }
 
     @Test

@@ -40,7 +40,7 @@ class NodeRecordCheckTest {
         ObjectNode tree = Json.parseObject(signed);
         List<String> fields = new ArrayList<>();
         tree.fieldNames().forEachRemaining(fields::add);
-        assertEquals(14, fields.size(), "every field of the record, type, keyId and signature: " + fields);
+        assertEquals(15, fields.size(), "every field of the record (but the unset rotation mark), type, keyId and signature: " + fields);
         for (String field : fields) {
             ObjectNode changed = tree.deepCopy();
             changed.set(field, mutate(tree.get(field)));
@@ -147,8 +147,8 @@ class NodeRecordCheckTest {
         byte[] again = AuthoritySignature.sign(record, authority);
         byte[] content = check.verify(layout.node("node-a"), signed).content();
         assertArrayEquals(content, check.verify(layout.node("node-a"), again).content());
-        NodeRecord other = new NodeRecord(record.mesh(), record.node(), record.epoch(), record.state(), record.identityKey(),
-                record.wgPublicKey(), List.of(), record.addresses(), record.allowedIps(), record.keyIssuedAt(), record.issuedAt());
+        NodeRecord other = new NodeRecord(record.mesh(), record.node(), record.epoch(), record.epoch(), record.state(), record.identityKey(),
+                record.wgPublicKey(), List.of(), record.addresses(), record.allowedIps(), record.keyIssuedAt(), record.issuedAt(), null);
         byte[] otherContent = check.verify(layout.node("node-a"), AuthoritySignature.sign(other, authority)).content();
         assertFalse(java.util.Arrays.equals(content, otherContent), "a different record at the same epoch has other content");
     }

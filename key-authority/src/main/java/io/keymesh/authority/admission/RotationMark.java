@@ -1,0 +1,51 @@
+package io.keymesh.authority.admission;
+
+import io.keymesh.authority.state.MeshView;
+import io.keymesh.authority.state.Stored;
+import io.keymesh.schema.record.NodeRecord;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Phase one of a rotation: the leader marks the node's record (same epoch and key, next serial,
+ * {@code rotationRequestedAt} set); the node, seeing the mark, makes its next key and asks for it.
+ * Pure.
+ */
+public sealed interface RotationMark {
+
+    /** Write {@code marked} if {@code nodes/<node>} is still at {@code nodeRevision}. */
+    record Mark(NodeRecord marked, long nodeRevision) implements RotationMark {
+    }
+
+    /** The record already carries a mark: the rotation is under way, nothing to write. */
+    record Underway(NodeRecord current) implements RotationMark {
+    }
+
+    record Reject(Rejection reason, String detail) implements RotationMark {
+    }
+
+    static RotationMark decide(String node, MeshView view, Instant now) {
+        Optional<Stored<NodeRecord>> stored = view.node(node);
+        if (stored.isEmpty()) {
+            return new Reject(Rejection.UNKNOWN_NODE, "no admitted node " + node);
+        }
+        if (!stored.get().isValid()) {
+            return new Reject(Rejection.UNVERIFIABLE_RECORD, "nodes/" + node + " holds a record that does not verify ("
+                    + stored.get().invalidReason() + ")");
+        }
+        NodeRecord current = stored.get().value();
+        if (!current.isActive()) {
+            return new Reject(Rejection.ALREADY_REVOKED, "node " + node + " was revoked at epoch " + current.epoch());
+        }
+        if (current.isRotationRequested()) {
+            return new Underway(current);
+        }
+        return new Mark(marked(current, now), stored.get().modRevision());
+    }
+
+    static NodeRecord marked(NodeRecord current, Instant now) {
+        return new NodeRecord(current.mesh(), current.node(), current.epoch(), current.serial() + 1, current.state(),
+                current.identityKey(), current.wgPublicKey(), current.endpoints(), current.addresses(), current.allowedIps(),
+                current.keyIssuedAt(), now, now);
+    }
+}
