@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.daemon.reconcile.DeviceOverrides;
 import io.keymesh.daemon.reconcile.DeviceWorker;
-import io.keymesh.daemon.reconcile.Identity;
 import io.keymesh.daemon.wireguard.DeviceState;
 import io.keymesh.daemon.wireguard.PeerConfig;
 import io.keymesh.daemon.wireguard.PeerDelta;
@@ -163,7 +162,6 @@ class PeerApplyBenchmark {
      */
     private double[] workerRuns(UapiDevice device, WireGuardPrivateKey own, List<WireGuardPublicKey> keys) throws Exception {
         Ed25519PrivateKey identity = Ed25519PrivateKey.generate();
-        Identity self = new Identity("self", identity.publicKey(), own.publicKey());
         Map<String, NodeRecord> records = new HashMap<>();
         records.put("self", record("self", 1, identity.publicKey(), own.publicKey(), null, 0));
         for (int i = 0; i < keys.size(); i++) {
@@ -172,7 +170,9 @@ class PeerApplyBenchmark {
         BlockingQueue<MeshSnapshot> appliedQueue = new LinkedBlockingQueue<>();
         long revision = 1;
         double[] runs = new double[ROUNDS];
-        try (DeviceWorker worker = new DeviceWorker(device, null, own, self, "bench", DeviceOverrides.NONE, Set.copyOf(keys), new Metrics(),
+        try (DeviceWorker worker = new DeviceWorker(device, null,
+                new io.keymesh.daemon.keys.WireGuardKeys(java.nio.file.Path.of("/nonexistent-unused"), own, null), "self",
+                identity.publicKey(), "bench", DeviceOverrides.NONE, Set.copyOf(keys), new Metrics(),
                 (snapshot, owned) -> appliedQueue.add(snapshot))) {
             MeshSnapshot first = new MeshSnapshot(records, null, revision);
             worker.submit(first);

@@ -68,6 +68,7 @@ public final class NodeDaemon implements AutoCloseable {
     private final String version;
     private StateFile.Saved lastSaved;
     private HttpServer http;
+    private volatile StatusReporter status;
 
     public NodeDaemon(DaemonSettings settings, Client client, NodeKeys keys, WireGuardDevice device, LinkManager links, Metrics metrics,
                       String version) {
@@ -107,6 +108,7 @@ public final class NodeDaemon implements AutoCloseable {
     public void start() throws Exception {
         feed.start(client);
         StatusReporter status = new StatusReporter(client, settings.layout(), settings.node(), version, worker, Clock.systemUTC());
+        this.status = status;
         vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());
         if (settings.http() != null) {
             http = new DaemonHttp(vertx, worker, metrics, this::isReady).listen(settings.http())
@@ -135,6 +137,14 @@ public final class NodeDaemon implements AutoCloseable {
     private void applied(MeshSnapshot snapshot, Set<WireGuardPublicKey> owned) {
         if (unsaved.getAndSet(owned) == null) {
             stateWriter.execute(this::save);
+        }
+        StatusReporter reporter = status;
+        if (reporter != null) {
+            try {
+                vertx.runOnContext(v -> reporter.tick()); // report the applied revision now: rollouts wait on it
+            } catch (RuntimeException e) {
+                // closing
+            }
         }
     }
 

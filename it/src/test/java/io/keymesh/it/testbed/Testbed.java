@@ -293,6 +293,24 @@ public final class Testbed implements AutoCloseable {
         }
     }
 
+    /** A process in {@code host}'s namespace, logging to {@code name}.log; killed with the namespace at the end. */
+    public Process spawnIn(Host host, String name, String... command) throws IOException {
+        return spawn(name, in(host.namespace, command));
+    }
+
+    /** A Java class of this test build, run as its own process in {@code host}'s namespace. */
+    public Process javaIn(Host host, String name, Class<?> main, String... args) throws IOException {
+        List<String> argv = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx64m", "-cp",
+                System.getProperty("java.class.path"), main.getName()));
+        argv.addAll(List.of(args));
+        return spawnIn(host, name, argv.toArray(String[]::new));
+    }
+
+    /** The testbed's working directory (logs, state, captures). */
+    public Path dir() {
+        return dir;
+    }
+
     Process spawn(String name, String... command) throws IOException {
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start();

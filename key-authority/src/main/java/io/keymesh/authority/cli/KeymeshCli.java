@@ -10,9 +10,10 @@ import picocli.CommandLine.ScopeType;
 
 /** {@code keymesh}: the operator's command line. */
 @Command(name = "keymesh", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = "Operate a keymesh WireGuard mesh: authority keys, join tokens, nodes, revocation, verification.",
-        subcommands = {KeygenCommand.class, TokenCommand.class, NodesCommand.class, RevokeCommand.class,
-                VerifyCommand.class, StatusCommand.class})
+        description = "Operate a keymesh WireGuard mesh: authority keys, join tokens, nodes, key rotation, revocation, "
+                + "reprovisioning, verification.",
+        subcommands = {KeygenCommand.class, TokenCommand.class, NodesCommand.class, RotateCommand.class, RolloutCommand.class,
+                RevokeCommand.class, VerifyCommand.class, StatusCommand.class})
 public final class KeymeshCli implements Runnable {
 
     @Option(names = "--endpoints", paramLabel = "URL", split = ",", scope = ScopeType.INHERIT,

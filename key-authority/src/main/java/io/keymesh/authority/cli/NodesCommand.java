@@ -52,11 +52,13 @@ final class NodesCommand implements Callable<Integer> {
                 String addresses = record.addresses().stream().map(IpPrefix::toString).collect(Collectors.joining(","));
                 String endpoints = record.endpoints().stream().map(Object::toString).collect(Collectors.joining(","));
                 java.time.Duration keyAge = java.time.Duration.between(record.keyIssuedAt(), now);
-                table.row(record.node(), record.epoch(), record.state().name().toLowerCase(), Durations.format(keyAge), addresses,
+                String state = record.state().name().toLowerCase() + (record.isRotationRequested() ? " (rotating)" : "");
+                table.row(record.node(), record.epoch(), state, Durations.format(keyAge), addresses,
                         endpoints, record.wgPublicKey(), verified);
                 ObjectNode entry = json.addObject();
                 entry.put("node", record.node());
                 entry.put("epoch", record.epoch());
+                entry.put("serial", record.serial());
                 entry.put("state", record.state().name().toLowerCase());
                 entry.put("wgPublicKey", record.wgPublicKey().base64());
                 entry.put("identityKey", record.identityKey().base64());
@@ -65,6 +67,9 @@ final class NodesCommand implements Callable<Integer> {
                 entry.put("keyIssuedAt", record.keyIssuedAt().toString());
                 entry.put("keyAgeSeconds", Math.max(0, keyAge.getSeconds()));
                 entry.put("issuedAt", record.issuedAt().toString());
+                if (record.isRotationRequested()) {
+                    entry.put("rotationRequestedAt", record.rotationRequestedAt().toString());
+                }
                 entry.put("verified", verified);
             }
             if (output.equals("json")) {

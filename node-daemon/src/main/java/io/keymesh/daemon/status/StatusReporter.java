@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps {@code status/<node>} current, under a lease so it disappears when the daemon does.
- * Called on a timer, not per event: each tick renews the lease, builds the status from the last
- * applied snapshot and the device (read again when the applied revision moved, else every 30 s),
- * and writes it only if it changed.
+ * Called on a timer and after each apply: each tick renews the lease, builds the status from the
+ * last applied snapshot and the device (read again when the applied revision moved, else every
+ * 30 s), and writes it only if it changed.
  * Asynchronous throughout: nothing here blocks the event loop that runs the timer.
  */
 public final class StatusReporter {
@@ -45,6 +45,7 @@ public final class StatusReporter {
     /** Reading a large device costs the worker tens of milliseconds: handshakes are counted this often. */
     static final Duration DEVICE_READ_EVERY = Duration.ofSeconds(30);
     private final AtomicBoolean busy = new AtomicBoolean();
+    private final AtomicBoolean again = new AtomicBoolean();
     private DeviceState lastDevice;
     private long lastDeviceRevision;
     private Instant lastDeviceAt = Instant.EPOCH;
@@ -61,10 +62,17 @@ public final class StatusReporter {
         this.clock = clock;
     }
 
-    /** One round; overlapping calls are skipped while a round is still running. */
+    /**
+     * One round. A call while a round runs is folded into one more round right after it, so a
+     * newly applied revision is reported at once (a rollout waits on it), never a timer period late.
+     */
     public void tick() {
         MeshSnapshot applied = worker.applied();
-        if (applied == null || !busy.compareAndSet(false, true)) {
+        if (applied == null) {
+            return;
+        }
+        if (!busy.compareAndSet(false, true)) {
+            again.set(true);
             return;
         }
         boolean readDevice = lastDevice == null || applied.revision() != lastDeviceRevision
@@ -89,6 +97,9 @@ public final class StatusReporter {
                         failing = false;
                     }
                     busy.set(false);
+                    if (again.getAndSet(false)) {
+                        tick();
+                    }
                 });
     }
 
