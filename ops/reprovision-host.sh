@@ -232,7 +232,7 @@ case $old_verified in
 esac
 [ "$old_state" = active ] || die "$node is $old_state at epoch $old_epoch; a revoked name takes a new host with a join token (keymesh token create --node $node), not a reprovision"
 old_id=$(key_id "$old_identity")
-say "$node is active at epoch $old_epoch with identity $old_id, addresses ${old_addresses:-none}"
+say "active at epoch $old_epoch with identity $old_id, addresses ${old_addresses:-none}"
 
 # ---- 3. the host's identity
 
@@ -253,10 +253,13 @@ fi
 # ---- 4. authorize the new identity; the secret stays in this shell and goes out on ssh's stdin
 
 say "authorizing identity $new_id for $node (keymesh reprovision; waits up to $timeout s for the leader)"
-left="if the leader got the request it stays pending; it authorizes only identity $new_id for $node and can be left; $node keeps identity $old_id until a new one is admitted"
 secret=$(timeout "$timeout" "${keymesh[@]}" reprovision "$node" --identity "$identity" </dev/null) || {
   rc=$?
-  [ "$rc" -eq 124 ] && die "keymesh reprovision got no answer within $timeout s; is an authority leading (keymesh status)?"
+  if [ "$rc" -eq 124 ]; then
+    left="a request the leader has not answered stays pending; it authorizes only identity $new_id for $node and can be left; $node keeps identity $old_id"
+    die "keymesh reprovision got no answer within $timeout s; is an authority leading (keymesh status)?"
+  fi
+  left="$node keeps identity $old_id; nothing else changed"
   die "keymesh reprovision $node was refused or failed (exit status $rc; its message is above)"
 }
 [[ $secret =~ ^[^[:space:]]+$ ]] || die "keymesh reprovision printed no token secret (expected one line on stdout)"

@@ -16,7 +16,11 @@ import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.WireGuardPrivateKey;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.IpPrefix;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -52,6 +56,10 @@ public final class DeviceWorker implements AutoCloseable {
     private static final Duration MIN_BACKOFF = Duration.ofMillis(200);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     static final Duration FULL_READ_EVERY = Duration.ofSeconds(60);
+    /** WireGuard re-handshakes every 2 minutes on a live session; older than 3 means no session. */
+    private static final Duration ACTIVE_SESSION = Duration.ofMinutes(3);
+    /** Worker thread: for each replacing peer of the current run, the key it replaces. */
+    private final Map<WireGuardPublicKey, WireGuardPublicKey> replacedBy = new HashMap<>();
 
     /** The device as last read plus what was applied since; {@code peers} is the worker's own, changed in place. */
     private record KnownDevice(WireGuardPublicKey publicKey, int listenPort, Map<WireGuardPublicKey, PeerConfig> peers, long readAt) {
@@ -112,6 +120,9 @@ public final class DeviceWorker implements AutoCloseable {
         metrics.describe("keymesh_daemon_key_promotions_total", "counter",
                 "Rotations completed here: the next WireGuard key, admitted by the authority, promoted and set on the device");
         metrics.add("keymesh_daemon_key_promotions_total", 0);
+        metrics.describe("keymesh_daemon_handshake_nudges_total", "counter",
+                "Handshakes started at once after a key rotation (ours, or an active peer's)");
+        metrics.add("keymesh_daemon_handshake_nudges_total", 0);
         metrics.describe("keymesh_daemon_apply_failures_total", "counter", "Device runs that failed and were retried");
         metrics.describe("keymesh_daemon_applied_revision", "gauge", "Every node record up to this etcd revision is on the device");
         metrics.gauge("keymesh_daemon_applied_revision", () -> applied == null ? 0 : applied.revision());
@@ -230,6 +241,9 @@ public final class DeviceWorker implements AutoCloseable {
         }
         outsider = false;
         KnownDevice state = fresh ? known : readBack();
+        // A new key of our own (a rotation, not a first start): every session must be renegotiated.
+        boolean keyRotated = plan.member() && state.publicKey() != null && !self.wgPublicKey().equals(state.publicKey());
+        Set<WireGuardPublicKey> active = keyRotated ? recentlyActive() : null;
         if (plan.member() && (!self.wgPublicKey().equals(state.publicKey()) || state.listenPort() != plan.listenPort())) {
             device.configure(keys.current(), plan.listenPort());
             metrics.inc("keymesh_daemon_device_settings_total");
@@ -249,6 +263,10 @@ public final class DeviceWorker implements AutoCloseable {
         PeerDelta delta = advance != null
                 ? PeerDiff.computeFor(advance.scope(), desired, state.peers(), owned)
                 : PeerDiff.compute(desired, state.peers(), owned);
+        List<PeerConfig> replacements = replacements(delta, state.peers());
+        if (!replacements.isEmpty() && active == null) {
+            active = recentlyActive(); // read before the old peers, and their handshake times, are gone
+        }
         if (!delta.isEmpty()) {
             long started = System.nanoTime();
             device.apply(delta);
@@ -271,12 +289,74 @@ public final class DeviceWorker implements AutoCloseable {
         if (ownedChanged) {
             ownedView = Set.copyOf(owned);
         }
+        if (active != null) {
+            nudge(keyRotated, replacements, active);
+        }
         known = state;
         planned = snapshot;
         plannedPlan = plan;
         plannedSelf = self;
         applied = snapshot;
         listener.applied(snapshot, ownedView);
+    }
+
+    /** Peers with a session (a handshake in the last 3 minutes): the pairs that carry traffic now. */
+    private Set<WireGuardPublicKey> recentlyActive() throws java.io.IOException {
+        Instant since = Instant.now().minus(ACTIVE_SESSION);
+        Set<WireGuardPublicKey> active = new HashSet<>();
+        device.read().peers().forEach((key, status) -> {
+            if (status.lastHandshake() != null && status.lastHandshake().isAfter(since)) {
+                active.add(key);
+            }
+        });
+        return active;
+    }
+
+    /**
+     * The added peers that take over a removed peer's addresses (a peer's key rotation), each
+     * paired with the key it replaces through {@link #replacedBy}.
+     */
+    private List<PeerConfig> replacements(PeerDelta delta, Map<WireGuardPublicKey, PeerConfig> before) {
+        replacedBy.clear();
+        if (delta.removals().isEmpty() || delta.adds().isEmpty()) {
+            return List.of();
+        }
+        Map<IpPrefix, WireGuardPublicKey> removedAddresses = new HashMap<>();
+        for (WireGuardPublicKey removed : delta.removals()) {
+            PeerConfig old = before.get(removed);
+            if (old != null) {
+                old.allowedIps().forEach(prefix -> removedAddresses.put(prefix, removed));
+            }
+        }
+        List<PeerConfig> replacements = new ArrayList<>();
+        for (PeerConfig add : delta.adds()) {
+            for (IpPrefix prefix : add.allowedIps()) {
+                WireGuardPublicKey old = removedAddresses.get(prefix);
+                if (old != null) {
+                    replacements.add(add);
+                    replacedBy.put(add.publicKey(), old);
+                    break;
+                }
+            }
+        }
+        return replacements;
+    }
+
+    /**
+     * After a rotation, starts the handshakes that traffic needs rather than waiting for traffic to
+     * start them: with every active peer when our own key changed, and with each active peer's
+     * new key when that peer's key changed (see {@code HandshakeNudge}).
+     */
+    private void nudge(boolean keyRotated, List<PeerConfig> replacements, Set<WireGuardPublicKey> active) {
+        List<PeerConfig> targets = new ArrayList<>();
+        if (keyRotated) {
+            desired.values().stream().filter(p -> active.contains(p.publicKey())).forEach(targets::add);
+        }
+        replacements.stream().filter(p -> active.contains(replacedBy.get(p.publicKey())) && !targets.contains(p)).forEach(targets::add);
+        if (!targets.isEmpty()) {
+            device.nudge(targets);
+            metrics.add("keymesh_daemon_handshake_nudges_total", targets.size());
+        }
     }
 
     private KnownDevice readBack() throws java.io.IOException {

@@ -15,7 +15,7 @@ public final class MemoryDevice implements WireGuardDevice {
     @Override
     public synchronized DeviceState read() {
         Map<WireGuardPublicKey, PeerStatus> status = new LinkedHashMap<>();
-        peers.forEach((key, config) -> status.put(key, new PeerStatus(config, null, 0, 0)));
+        peers.forEach((key, config) -> status.put(key, new PeerStatus(config, handshakes.get(key), 0, 0)));
         return new DeviceState(publicKey, listenPort, status);
     }
 
@@ -33,6 +33,26 @@ public final class MemoryDevice implements WireGuardDevice {
         this.listenPort = listenPort;
         mutations++;
     }
+
+    private final java.util.List<WireGuardPublicKey> nudged = new java.util.ArrayList<>();
+
+    /** Records the nudge: an in-memory device has no tunnel to send through. */
+    @Override
+    public synchronized void nudge(java.util.Collection<PeerConfig> peers) {
+        peers.forEach(p -> nudged.add(p.publicKey()));
+    }
+
+    /** The peers nudged so far, in order. */
+    public synchronized java.util.List<WireGuardPublicKey> nudged() {
+        return java.util.List.copyOf(nudged);
+    }
+
+    /** Sets a peer's last handshake, as if a session were up. */
+    public synchronized void handshake(WireGuardPublicKey peer, java.time.Instant at) {
+        handshakes.put(peer, at);
+    }
+
+    private final Map<WireGuardPublicKey, java.time.Instant> handshakes = new LinkedHashMap<>();
 
     /** How many changing calls the device has seen (a restart with nothing changed must make none). */
     public synchronized long mutations() {

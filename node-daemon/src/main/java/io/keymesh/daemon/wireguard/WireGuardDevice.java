@@ -14,4 +14,9 @@ public interface WireGuardDevice {
     void apply(PeerDelta delta) throws IOException;
 
     void configure(WireGuardPrivateKey privateKey, int listenPort) throws IOException;
+
+    /** Starts a handshake with each of {@code peers} now (after a key rotation), best effort. */
+    default void nudge(java.util.Collection<PeerConfig> peers) {
+        HandshakeNudge.send(peers);
+    }
 }

@@ -97,9 +97,13 @@ class DeviceWorkerTest {
     void aRecordNamingTheNextKeyPromotesItOnDiskThenSetsItOnTheDeviceAndPeersMoveToTheirNewKeys() throws Exception {
         MemoryDevice device = new MemoryDevice();
         NodeRecord a = Samples.nodeRecord("a", 1, 2);
+        NodeRecord b = Samples.nodeRecord("b", 1, 3);
+        NodeRecord idle = Samples.nodeRecord("idle", 1, 4);
         try (DeviceWorker worker = worker(device, Set.of())) {
-            worker.submit(mesh(5, a));
-            await(worker::inSync, "a is added");
+            worker.submit(mesh(5, a, b, idle));
+            await(worker::inSync, "the peers are added");
+            device.handshake(a.wgPublicKey(), java.time.Instant.now());
+            device.handshake(b.wgPublicKey(), java.time.Instant.now());
             WireGuardPrivateKey next = keys.prepareNext();
             NodeRecord o = own();
             NodeRecord rotatedOwn = new NodeRecord(o.mesh(), o.node(), 2, 3, o.state(), o.identityKey(), next.publicKey(), o.endpoints(),
@@ -107,15 +111,19 @@ class DeviceWorkerTest {
             WireGuardPublicKey aNext = WireGuardPrivateKey.generate().publicKey();
             NodeRecord rotatedA = new NodeRecord(a.mesh(), a.node(), 2, 2, a.state(), a.identityKey(), aNext, a.endpoints(),
                     a.addresses(), a.allowedIps(), a.keyIssuedAt(), a.issuedAt(), null);
-            worker.submit(new MeshSnapshot(Map.of("self", rotatedOwn, "a", rotatedA), null, 6));
+            worker.submit(new MeshSnapshot(Map.of("self", rotatedOwn, "a", rotatedA, "b", b, "idle", idle), null, 6));
             await(() -> worker.inSync() && worker.applied().revision() == 6, "the rotations are applied");
             assertEquals(next.publicKey(), device.read().publicKey(), "the device runs the promoted key");
             assertEquals(next, keys.current());
             assertTrue(keys.next().isEmpty());
             assertEquals(next.toBase64Secret(), java.nio.file.Files.readString(stateDirectory.resolve("wireguard.key")).trim(),
                     "promoted on disk");
-            assertEquals(Set.of(aNext), device.read().peers().keySet(), "a's old key is gone, its new key carries its addresses");
+            assertEquals(Set.of(aNext, b.wgPublicKey(), idle.wgPublicKey()), device.read().peers().keySet(),
+                    "a's old key is gone, its new key carries its addresses");
             assertEquals(a.allowedIps(), device.read().peers().get(aNext).config().allowedIps());
+            assertEquals(Set.of(aNext, b.wgPublicKey()), Set.copyOf(device.nudged()),
+                    "the peers with a session are asked to handshake at once (a under its new key), the idle one is not");
+            assertEquals(2, device.nudged().size(), "each once");
         }
     }
 
