@@ -79,6 +79,10 @@ public final class DaemonMain implements Callable<Integer> {
     @Option(names = "--http", paramLabel = "HOST:PORT", description = "/healthz /readyz /metrics /peers (default 127.0.0.1:9471; 'off' for none)")
     String http;
 
+    @Option(names = "--print-identity", description = "print this host's identity public key (making its keys if it has none) "
+            + "and exit; for 'keymesh reprovision' of a re-imaged host")
+    boolean printIdentity;
+
     DaemonSettings settings() throws java.net.UnknownHostException {
         DaemonConfigFile file = DaemonConfigFile.load(common.config);
         List<Ed25519PublicKey> trusted = TrustKeys.parse(first(trustKeys, file.trustedKeys(), List.<String>of()));
@@ -130,6 +134,12 @@ public final class DaemonMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (printIdentity) {
+            DaemonConfigFile file = DaemonConfigFile.load(common.config);
+            Path dir = Path.of(first(stateDir == null ? null : stateDir.toString(), file.stateDir(), "/var/lib/keymesh"));
+            System.out.println(new KeyStore(dir).loadOrCreate().identity().publicKey().base64());
+            return 0;
+        }
         DaemonSettings settings = settings();
         KeyStore store = new KeyStore(settings.stateDirectory());
         if (!store.exists() && settings.joinTokenFile() == null) {

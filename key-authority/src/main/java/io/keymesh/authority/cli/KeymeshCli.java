@@ -13,7 +13,7 @@ import picocli.CommandLine.ScopeType;
         description = "Operate a keymesh WireGuard mesh: authority keys, join tokens, nodes, key rotation, revocation, "
                 + "reprovisioning, verification.",
         subcommands = {KeygenCommand.class, TokenCommand.class, NodesCommand.class, RotateCommand.class, RolloutCommand.class,
-                RevokeCommand.class, VerifyCommand.class, StatusCommand.class})
+                RevokeCommand.class, ReprovisionCommand.class, VerifyCommand.class, StatusCommand.class})
 public final class KeymeshCli implements Runnable {
 
     @Option(names = "--endpoints", paramLabel = "URL", split = ",", scope = ScopeType.INHERIT,

@@ -63,16 +63,7 @@ final class TokenCommand implements Runnable {
             }
             try (Context context = Context.of(spec)) {
                 JoinTokenSecret secret = JoinTokenSecret.generate();
-                Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-                JoinToken token = new JoinToken(secret.id(), secret.proofKey().publicKey(), node, uses, now.plus(ttl), now);
-                String key = context.layout.token(secret.id());
-                boolean created = context.await(context.client().getKVClient().txn()
-                        .If(new Cmp(EtcdBytes.key(key), Cmp.Op.EQUAL, CmpTarget.version(0)))
-                        .Then(Op.put(EtcdBytes.key(key), EtcdBytes.value(Json.toLine(Json.toTree(token))), PutOption.DEFAULT))
-                        .commit()).isSucceeded();
-                if (!created) {
-                    throw new IllegalStateException("token id " + secret.id() + " exists already; run the command again");
-                }
+                JoinToken token = create(context, secret, node, uses, ttl);
                 String summary = "token " + secret.id() + " for " + (node == null ? "any node" : "node " + node) + ", "
                         + uses + (uses == 1 ? " use" : " uses") + ", expires " + token.expiresAt();
                 if (out != null) {
@@ -86,6 +77,21 @@ final class TokenCommand implements Runnable {
                 return 0;
             }
         }
+    }
+
+    /** Stores a new token (its public proof key, never the secret); returns what was stored. */
+    static JoinToken create(Context context, JoinTokenSecret secret, String node, int uses, Duration ttl) {
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        JoinToken token = new JoinToken(secret.id(), secret.proofKey().publicKey(), node, uses, now.plus(ttl), now);
+        String key = context.layout.token(secret.id());
+        boolean created = context.await(context.client().getKVClient().txn()
+                .If(new Cmp(EtcdBytes.key(key), Cmp.Op.EQUAL, CmpTarget.version(0)))
+                .Then(Op.put(EtcdBytes.key(key), EtcdBytes.value(Json.toLine(Json.toTree(token))), PutOption.DEFAULT))
+                .commit()).isSucceeded();
+        if (!created) {
+            throw new IllegalStateException("token id " + secret.id() + " exists already; run the command again");
+        }
+        return token;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List join tokens (never their secrets).")
