@@ -124,6 +124,20 @@ public final class Host {
         }
     }
 
+    /** SIGSTOP: the daemon freezes where it is (no more steps of a rotation) until {@link #resumeDaemon()} or a kill. */
+    public void pauseDaemon() {
+        run("kill", "-STOP", Long.toString(daemon.pid()));
+    }
+
+    public void resumeDaemon() {
+        run("kill", "-CONT", Long.toString(daemon.pid()));
+    }
+
+    /** The host's state directory (keys, mesh-state.json). */
+    public Path stateDirectory() {
+        return stateDir();
+    }
+
     /** Waits for the daemon to exit on its own and returns its exit status. */
     public int awaitDaemonExit(java.time.Duration timeout) throws InterruptedException {
         if (!daemon.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  * owner is gone; the next testbed removes what that run left.
  */
 public final class Testbed implements AutoCloseable {
-    static final Path BIN = Path.of(System.getProperty("keymesh.bin", "../ops/bin")).toAbsolutePath().normalize();
+    public static final Path BIN = Path.of(System.getProperty("keymesh.bin", "../ops/bin")).toAbsolutePath().normalize();
     static final String MESH = "testbed";
     static final String SWITCH_ADDRESS = "198.51.100.1";
     private static final String DIR_PREFIX = "keymesh-testbed-";
@@ -240,10 +240,20 @@ public final class Testbed implements AutoCloseable {
 
     /** {@code keymesh} run in the switch, failing or not. */
     public Shell.Result keymeshResult(String... args) {
+        return Shell.result(in(switchNs, keymeshArgv(args)));
+    }
+
+    /** The {@code keymesh} command line for this testbed (run it in {@link #switchNamespace()}). */
+    public String[] keymeshArgv(String... args) {
         List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh").toString(), "--endpoints", etcdEndpoints(), "--mesh", MESH,
                 "--trust-key", trustKey()));
         argv.addAll(List.of(args));
-        return Shell.result(in(switchNs, argv.toArray(String[]::new)));
+        return argv.toArray(String[]::new);
+    }
+
+    /** The switch's namespace, where etcd and the authorities run. */
+    public String switchNamespace() {
+        return switchNs;
     }
 
     /** {@code etcdctl} (v3 API) run in the switch. */
@@ -304,6 +314,11 @@ public final class Testbed implements AutoCloseable {
                 System.getProperty("java.class.path"), main.getName()));
         argv.addAll(List.of(args));
         return spawnIn(host, name, argv.toArray(String[]::new));
+    }
+
+    /** {@code value} signed with the testbed's authority key, as the leader would sign it. */
+    public byte[] signAsAuthority(Object value) {
+        return io.keymesh.schema.verify.AuthoritySignature.sign(value, authorityKey);
     }
 
     /** The testbed's working directory (logs, state, captures). */
