@@ -59,11 +59,16 @@ public final class AuthorityMain implements Callable<Integer> {
     @Option(names = "--http", paramLabel = "HOST:PORT", description = "address for /healthz, /readyz, /metrics (default 127.0.0.1:9470; 'off' for none)")
     String http;
 
+    @Option(names = "--max-key-age", paramLabel = "DURATION",
+            description = "rotate WireGuard keys older than this (like 30d) without operator action (default: never)")
+    String maxKeyAge;
+
     AuthoritySettings settings() throws java.net.UnknownHostException {
         ConfigFile file = ConfigFile.load(common.config);
         List<Ed25519PublicKey> trusted = TrustKeys.parse(first(trustKeys, file.trustedKeys(), List.<String>of()));
         String httpValue = first(http, file.http(), "127.0.0.1:9470");
         String signing = signingKey != null ? signingKey.toString() : file.signingKey();
+        String maxKeyAgeValue = first(maxKeyAge, file.maxKeyAge(), null);
         return new AuthoritySettings(
                 common.endpoints(file.endpoints()),
                 common.layout(file.prefix()),
@@ -75,7 +80,8 @@ public final class AuthorityMain implements Callable<Integer> {
                 first(null, file.keepaliveSeconds(), 25),
                 Duration.ofSeconds(first(leaseTtlSeconds, file.leaseTtlSeconds(), 5)),
                 first(candidate, file.candidate(), InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid()),
-                Addresses.listenOrOff(httpValue));
+                Addresses.listenOrOff(httpValue),
+                maxKeyAgeValue == null ? null : new io.keymesh.authority.cli.Durations().convert(maxKeyAgeValue));
     }
 
     @Override

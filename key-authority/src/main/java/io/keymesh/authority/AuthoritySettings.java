@@ -17,6 +17,7 @@ import java.util.List;
  * @param extraTrustedKeys other authority public keys whose records stay valid (an authority key rotation)
  * @param candidate       this replica's name in the election
  * @param http            address of /healthz, /readyz and /metrics, or null for none
+ * @param maxKeyAge       rotate a node's WireGuard key once it is this old, without operator action; null: never
  */
 public record AuthoritySettings(
         List<URI> endpoints,
@@ -29,7 +30,8 @@ public record AuthoritySettings(
         int keepaliveSeconds,
         Duration leaseTtl,
         String candidate,
-        java.net.InetSocketAddress http) {
+        java.net.InetSocketAddress http,
+        Duration maxKeyAge) {
 
     public AuthoritySettings {
         if (endpoints == null || endpoints.isEmpty()) {
@@ -50,6 +52,9 @@ public record AuthoritySettings(
         }
         if (leaseTtl.toSeconds() < 1 || leaseTtl.toSeconds() > 300) {
             throw new IllegalArgumentException("leaseTtl must be 1 s to 300 s, got " + leaseTtl.toSeconds() + " s");
+        }
+        if (maxKeyAge != null && maxKeyAge.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new IllegalArgumentException("maxKeyAge must be at least 1 minute, got " + maxKeyAge.toSeconds() + " s");
         }
         if (candidate == null || candidate.isBlank()) {
             throw new IllegalArgumentException("candidate name is empty");

@@ -10,6 +10,7 @@ import java.util.List;
  * silently falls back to a default. Flags override the file.
  *
  * @param trustedKeys base64 public keys of other authority keys to accept (an authority key rotation)
+ * @param maxKeyAge   like {@code 30d}: rotate WireGuard keys older than this automatically (absent: never)
  */
 public record ConfigFile(
         List<String> endpoints,
@@ -22,9 +23,10 @@ public record ConfigFile(
         Integer keepaliveSeconds,
         Integer leaseTtlSeconds,
         String candidate,
-        String http) {
+        String http,
+        String maxKeyAge) {
 
-    public static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null);
+    public static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null);
 
     public static ConfigFile load(Path file) {
         return YamlConfig.load(file, ConfigFile.class, EMPTY);

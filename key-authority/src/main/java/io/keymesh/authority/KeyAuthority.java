@@ -57,6 +57,8 @@ public final class KeyAuthority implements AutoCloseable {
     private static final Duration OWN_WRITE_VISIBLE = Duration.ofSeconds(5);
     private static final Duration CONFLICT_WAIT = Duration.ofSeconds(1);
     private static final Duration RETRY_AFTER_ERROR = Duration.ofSeconds(1);
+    /** An automatic rotation that has not completed after this long no longer holds the next one back. */
+    private static final Duration STUCK_ROTATION = Duration.ofMinutes(10);
     /** etcd refuses transactions of more than 128 operations (--max-txn-ops); stay well below. */
     private static final int MAX_BATCH_OPS = 100;
     /** The most keys one answered join adds: record, two claims, token, result, audit (a reprovision: tombstone and request for the claims). */
@@ -127,6 +129,13 @@ public final class KeyAuthority implements AutoCloseable {
                     }
                 });
         describeMetrics();
+        if (settings.maxKeyAge() != null) {
+            // Keys age without any change in etcd: look now and then, a hundredth of the age, 5 s to 60 s.
+            long period = Math.max(5_000, Math.min(60_000, settings.maxKeyAge().toMillis() / 100));
+            worker.scheduleWithFixedDelay(this::schedule, period, period, TimeUnit.MILLISECONDS);
+        }
+        metrics.describe("keymesh_authority_rotation_seconds", "histogram",
+                "From a node's rotation mark to the commit of its next key (phase one to phase two)");
     }
 
     private void describeMetrics() {
@@ -207,6 +216,9 @@ public final class KeyAuthority implements AutoCloseable {
                 if (!answerRequest(leadership, request)) {
                     return;
                 }
+            }
+            if (settings.maxKeyAge() != null) {
+                rotateOverdueKey(leadership);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -376,6 +388,20 @@ public final class KeyAuthority implements AutoCloseable {
                     + " already holds node " + holder.get()));
         }
         return Optional.empty();
+    }
+
+    /** Marks the node with the oldest key past the maximum age for rotation (one at a time). */
+    private void rotateOverdueKey(Leadership leadership) throws InterruptedException {
+        Optional<RotationMark.Mark> due = RotationMark.overdue(cache.nodes(), settings.maxKeyAge(), STUCK_ROTATION, clock.instant());
+        if (due.isPresent()) {
+            NodeRecord marked = due.get().marked();
+            Committed committed = commit(leadership, transactions.forAutomaticRotation(due.get()), "automatic rotation of " + marked.node());
+            if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
+                metrics.inc("keymesh_authority_requests_total", "kind", "rotate", "outcome", "marked", "reason", "max-key-age");
+                LOG.info("the WireGuard key of {} was admitted at {}, longer ago than the maximum key age {}: rotating it",
+                        marked.node(), marked.keyIssuedAt(), settings.maxKeyAge());
+            }
+        }
     }
 
     private void recordOutcome(PendingEnrollment pending, JoinDecision decision) {

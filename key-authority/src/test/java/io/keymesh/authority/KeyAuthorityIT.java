@@ -72,16 +72,20 @@ class KeyAuthorityIT {
     }
 
     private KeyAuthority replica(String name) {
+        return replica(name, null, Clock.systemUTC());
+    }
+
+    private KeyAuthority replica(String name, Duration maxKeyAge, Clock clock) {
         layout = layout == null ? new KeyLayout(etcd.uniquePrefix("authority")) : layout;
         Path keyFile = dir.resolve("authority.key");
         if (!keyFile.toFile().exists()) {
             KeyFiles.writeSecret(keyFile, signingKey.toBase64Secret(), false);
         }
         AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, MESH, keyFile, List.of(),
-                List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), name, null);
+                List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), name, null, maxKeyAge);
         Client client = etcd.clientBuilder().maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build();
         toClose.add(client);
-        KeyAuthority authority = new KeyAuthority(client, settings, signingKey, Clock.systemUTC(), new Metrics());
+        KeyAuthority authority = new KeyAuthority(client, settings, signingKey, clock, new Metrics());
         toClose.add(authority);
         authority.start();
         return authority;
@@ -114,6 +118,60 @@ class KeyAuthorityIT {
         assertTrue(next != leader);
         long tookMillis = (System.nanoTime() - resignedAt) / 1_000_000;
         assertTrue(tookMillis < 10_000, "takeover after resign took " + tookMillis + " ms");
+    }
+
+    /** The system clock, moved forward on demand: keys age without waiting. */
+    private static final class MovableClock extends Clock {
+        private volatile Duration ahead = Duration.ZERO;
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return java.time.Instant.now().plus(ahead);
+        }
+    }
+
+    @Test
+    void keysOlderThanTheMaximumAgeAreMarkedForRotationOneAtATime() throws Exception {
+        MovableClock clock = new MovableClock();
+        replica("a", Duration.ofMinutes(1), clock);
+        Joiner joiner = new Joiner(etcd.client(), layout, MESH);
+        for (String node : List.of("node-a", "node-b")) {
+            Joiner.Host host = joiner.host(node, joiner.issueToken(1, node));
+            joiner.write(node, host.request()).get(10, TimeUnit.SECONDS);
+            assertEquals(EnrollmentOutcome.ADMITTED, joiner.awaitResult(node, host.request(), WAIT).outcome());
+        }
+        NodeRecordCheck check = new NodeRecordCheck(layout, TrustedKeys.of(signingKey.publicKey()), MESH);
+        java.util.function.Function<String, NodeRecord> record = node -> {
+            try {
+                return check.verify(layout.node(node), get(layout.node(node)).get(0).getValue().getBytes()).value();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertTrue(!record.apply("node-a").isRotationRequested() && !record.apply("node-b").isRotationRequested(), "young keys stay");
+
+        clock.ahead = Duration.ofMinutes(2);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!record.apply("node-a").isRotationRequested() && !record.apply("node-b").isRotationRequested()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        Thread.sleep(7_000); // more than one check period: still only one of the two is marked
+        assertEquals(1, java.util.stream.Stream.of("node-a", "node-b").filter(n -> record.apply(n).isRotationRequested()).count(),
+                "one rotation at a time");
+        NodeRecord marked = record.apply("node-a").isRotationRequested() ? record.apply("node-a") : record.apply("node-b");
+        assertEquals(1, marked.epoch(), "the mark keeps the epoch and the key");
+        assertEquals(2, marked.serial());
     }
 
     @Test

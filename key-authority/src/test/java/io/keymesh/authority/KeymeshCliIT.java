@@ -70,7 +70,7 @@ class KeymeshCliIT {
                 + "\nsigningKey: " + key + "\noverlayCidrs: [198.18.0.0/16]\n");
         client = etcd.newClient();
         AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, Samples.MESH, key, List.of(),
-                List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), "cli-test", null);
+                List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), "cli-test", null, null);
         authority = new KeyAuthority(client, settings, signingKey, Clock.systemUTC(), new Metrics());
         authority.start();
     }

@@ -156,7 +156,7 @@ class NodeDaemonIT {
         Path keyFile = dir.resolve("authority.key");
         KeyFiles.writeSecret(keyFile, authorityKey.toBase64Secret(), false);
         AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, MESH, keyFile, List.of(),
-                List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), "authority", null);
+                List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), "authority", null, null);
         Client client = etcd.clientBuilder().maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES).build();
         toClose.add(client);
         KeyAuthority authority = new KeyAuthority(client, settings, authorityKey, Clock.systemUTC(), new Metrics());

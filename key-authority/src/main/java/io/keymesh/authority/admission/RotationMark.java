@@ -43,6 +43,34 @@ public sealed interface RotationMark {
         return new Mark(marked(current, now), stored.get().modRevision());
     }
 
+    /**
+     * Automatic rotation: the active node whose WireGuard key is oldest, if older than {@code maxKeyAge}.
+     * One at a time, so a fleet that joined together does not rotate all at once: nothing while
+     * another rotation is under way, unless that one has waited {@code stuckAfter} already (its node
+     * is probably down; it rotates when it returns).
+     */
+    static Optional<Mark> overdue(java.util.Collection<Stored<NodeRecord>> nodes, java.time.Duration maxKeyAge,
+                                  java.time.Duration stuckAfter, Instant now) {
+        Stored<NodeRecord> oldest = null;
+        for (Stored<NodeRecord> stored : nodes) {
+            if (!stored.isValid() || !stored.value().isActive()) {
+                continue;
+            }
+            NodeRecord record = stored.value();
+            if (record.isRotationRequested()) {
+                if (record.rotationRequestedAt().plus(stuckAfter).isAfter(now)) {
+                    return Optional.empty();
+                }
+                continue;
+            }
+            if (!record.keyIssuedAt().plus(maxKeyAge).isAfter(now)
+                    && (oldest == null || record.keyIssuedAt().isBefore(oldest.value().keyIssuedAt()))) {
+                oldest = stored;
+            }
+        }
+        return oldest == null ? Optional.empty() : Optional.of(new Mark(marked(oldest.value(), now), oldest.modRevision()));
+    }
+
     static NodeRecord marked(NodeRecord current, Instant now) {
         return new NodeRecord(current.mesh(), current.node(), current.epoch(), current.serial() + 1, current.state(),
                 current.identityKey(), current.wgPublicKey(), current.endpoints(), current.addresses(), current.allowedIps(),

@@ -317,6 +317,11 @@ public final class MeshCache implements MeshView {
         return read(() -> ipam.containsKey(address) ? Boolean.TRUE : null).isPresent();
     }
 
+    /** Every node record, valid or not, as of now. */
+    public List<Stored<NodeRecord>> nodes() {
+        return read(() -> List.copyOf(nodes.values())).orElse(List.of());
+    }
+
     public int nodeCount() {
         return read(() -> nodes.size()).orElse(0);
     }
