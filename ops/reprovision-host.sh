@@ -252,12 +252,12 @@ fi
 
 # ---- 4. authorize the new identity; the secret stays in this shell and goes out on ssh's stdin
 
-say "authorizing identity $new_id for $node (keymesh reprovision; waits up to $timeout s for the leader)"
+say "authorizing identity $new_id for $node (keymesh reprovision)"
 secret=$(timeout "$timeout" "${keymesh[@]}" reprovision "$node" --identity "$identity" </dev/null) || {
   rc=$?
   if [ "$rc" -eq 124 ]; then
-    left="a request the leader has not answered stays pending; it authorizes only identity $new_id for $node and can be left; $node keeps identity $old_id"
-    die "keymesh reprovision got no answer within $timeout s; is an authority leading (keymesh status)?"
+    left="perhaps a pending request, which authorizes only identity $new_id for $node and can be left; $node keeps identity $old_id"
+    die "keymesh reprovision did not finish within $timeout s; is etcd reachable from here?"
   fi
   left="$node keeps identity $old_id; nothing else changed"
   die "keymesh reprovision $node was refused or failed (exit status $rc; its message is above)"
