@@ -53,12 +53,7 @@ class MeshIT {
     /** A testbed with {@code names} joined and fully peered. */
     private List<Host> mesh(String... names) throws Exception {
         bed = Testbed.start(2);
-        for (String name : names) {
-            bed.addHost(name, false).startDaemon(true);
-        }
-        List<Host> hosts = bed.hosts();
-        Wait.until(WAIT, "every host has every other as a peer and is ready", bed::logs,
-                () -> hosts.stream().allMatch(h -> h.wgPeers().size() == hosts.size() - 1 && h.ready()));
+        List<Host> hosts = bed.joinHosts(WAIT, names);
         for (Host h : hosts) {
             interfaces.put(h, h.wireguardGoPid());
         }

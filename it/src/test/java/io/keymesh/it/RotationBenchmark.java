@@ -36,12 +36,7 @@ class RotationBenchmark {
     @Test
     void longestPausePerRotationAndWholeMeshRollTime() throws Exception {
         bed = Testbed.start(2);
-        for (String name : List.of("n1", "n2", "n3", "n4")) {
-            bed.addHost(name, false).startDaemon(true);
-        }
-        List<Host> hosts = bed.hosts();
-        Wait.until(Duration.ofSeconds(90), "full mesh", bed::logs,
-                () -> hosts.stream().allMatch(h -> h.wgPeers().size() == 3 && h.ready()));
+        List<Host> hosts = bed.joinHosts(Duration.ofSeconds(90), "n1", "n2", "n3", "n4");
         List<Long> gaps = new ArrayList<>();
         List<Double> converge = new ArrayList<>();
         List<Long> rolls = new ArrayList<>();

@@ -46,13 +46,7 @@ class RotationIT {
 
     private List<Host> mesh(String... names) throws Exception {
         bed = Testbed.start(2);
-        for (String name : names) {
-            bed.addHost(name, false).startDaemon(true);
-        }
-        List<Host> hosts = bed.hosts();
-        Wait.until(WAIT, "every host has every other as a peer and is ready", bed::logs,
-                () -> hosts.stream().allMatch(h -> h.wgPeers().size() == hosts.size() - 1 && h.ready()));
-        return hosts;
+        return bed.joinHosts(WAIT, names);
     }
 
     /** The node records as {@code keymesh nodes -o json} shows them, by name. */

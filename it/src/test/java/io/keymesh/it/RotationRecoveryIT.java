@@ -46,10 +46,7 @@ class RotationRecoveryIT {
 
     private List<Host> mesh(String... names) throws Exception {
         bed = Testbed.start(2);
-        for (String name : names) {
-            bed.addHost(name, false).startDaemon(true);
-        }
-        List<Host> hosts = bed.hosts();
+        List<Host> hosts = bed.joinHosts(WAIT, names);
         awaitFullMesh(hosts);
         return hosts;
     }

@@ -119,6 +119,12 @@ final class LeaderTransactions {
             if (admit.replaced() != null) {
                 plan.put(layout.revoked(admit.replaced().identityKey().fingerprint()), AuthoritySignature.sign(admit.replaced(), signingKey));
                 complete(plan, admit.completes(), now);
+                for (Stored<OperatorRequest> other : admit.supersedes().subList(0, Math.min(admit.supersedes().size(), MAX_COMPLETED_PER_COMMIT))) {
+                    String key = layout.request(other.value().id());
+                    plan.condition(key, modRevision(key, other.modRevision()));
+                    plan.put(key, Json.toLine(Json.toTree(other.value().completed(RequestStatus.REJECTED,
+                            "superseded: identity " + record.identityKey().keyId() + " was admitted for " + node, now))));
+                }
                 audit(plan, AuditEventType.REPROVISIONED, node, record.epoch(), null, "identity " + admit.replaced().identityKey().keyId()
                         + " replaced by " + record.identityKey().keyId() + " using token " + admit.tokenAfter().id(), now);
             } else {

@@ -85,10 +85,7 @@ public final class NodeDaemon implements AutoCloseable {
                 settings.interfaceName(), settings.overrides(), saved.owned(), metrics, this::applied);
         this.rotation = new KeyRotation(client, settings.layout(), settings.mesh(), settings.node(), keys.identity(), keys.wireGuard(),
                 settings.advertised(), metrics, Clock.systemUTC());
-        this.feed = new MeshFeed(mesh, settings.layout(), metrics, snapshot -> {
-            worker.submit(snapshot);
-            rotation.observe(snapshot);
-        }, this::nodesSynced);
+        this.feed = new MeshFeed(mesh, settings.layout(), metrics, worker::submit, this::nodesSynced);
         MeshSnapshot restored = feed.restore(saved);
         if (!saved.records().isEmpty() && restored.records().isEmpty()) {
             throw new IllegalStateException("none of the " + saved.records().size() + " node records saved in " + stateFile.path()
@@ -135,6 +132,7 @@ public final class NodeDaemon implements AutoCloseable {
 
     /** Worker thread: have what was applied persisted. */
     private void applied(MeshSnapshot snapshot, Set<WireGuardPublicKey> owned) {
+        rotation.observe(snapshot); // after the worker promoted any key the snapshot admits
         if (unsaved.getAndSet(owned) == null) {
             stateWriter.execute(this::save);
         }
@@ -172,8 +170,10 @@ public final class NodeDaemon implements AutoCloseable {
     /** Feed thread, after each full read of nodes/: is this host a member, or must it join? */
     private void nodesSynced() {
         NodeRecord own = feed.current().records().get(settings.node());
+        // next before current: the worker may promote in between, and then the promoted key is current
+        var next = keys.wireGuard().next();
         Identity self = new Identity(settings.node(), keys.identity().publicKey(), keys.wireGuard().current().publicKey());
-        boolean nextAdmitted = keys.wireGuard().next().map(next -> self.withKey(next.publicKey()).isAdmittedBy(own)).orElse(false);
+        boolean nextAdmitted = next.map(key -> self.withKey(key.publicKey()).isAdmittedBy(own)).orElse(false);
         if (self.isAdmittedBy(own) || nextAdmitted) {
             return; // a member (about to promote its next key, perhaps)
         }

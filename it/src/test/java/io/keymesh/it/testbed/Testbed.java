@@ -225,6 +225,17 @@ public final class Testbed implements AutoCloseable {
         return host;
     }
 
+    /** Adds hosts {@code names}, starts their daemons with join tokens, and waits until each has every other as a peer and is ready. */
+    public List<Host> joinHosts(Duration wait, String... names) throws Exception {
+        for (String name : names) {
+            addHost(name, false).startDaemon(true);
+        }
+        List<Host> all = hosts();
+        Wait.until(wait, "every host has every other as a peer and is ready", this::logs,
+                () -> all.stream().allMatch(h -> h.wgPeers().size() == all.size() - 1 && h.ready()));
+        return all;
+    }
+
     public List<Host> hosts() {
         return List.copyOf(hosts.values());
     }

@@ -118,8 +118,12 @@ public final class Admission {
             NodeRecord record = new NodeRecord(mesh, node, epoch, serial, NodeState.ACTIVE, request.identityKey(), request.wgPublicKey(),
                     request.endpoints(), current.addresses(), current.allowedIps(), now, now, null);
             RevocationTombstone tombstone = new RevocationTombstone(node, current.identityKey(), epoch, "reprovisioned", now);
+            String authorizing = reprovision.value().id();
+            // Every other pending reprovision of this name is void from now on: an old authorization
+            // must never let an identity take the name back from the one admitted now.
             return new JoinDecision.Admit(record, List.of(), tokenAfter, nodeRevision, token.modRevision(), tombstone,
-                    List.of(reprovision));
+                    List.of(reprovision), view.pendingRequests(node, RequestAction.REPROVISION).stream()
+                            .filter(r -> !r.value().id().equals(authorizing)).toList());
         }
         Optional<List<InetAddress>> addresses = pool.propose(view::isAddressClaimed);
         if (addresses.isEmpty()) {
@@ -129,7 +133,7 @@ public final class Admission {
         NodeRecord record = new NodeRecord(mesh, node, epoch, serial, NodeState.ACTIVE, request.identityKey(), request.wgPublicKey(),
                 request.endpoints(), overlay, overlay, now, now, null);
         List<AddressClaim> claims = addresses.get().stream().map(a -> AddressClaim.of(a, node)).toList();
-        return new JoinDecision.Admit(record, claims, tokenAfter, nodeRevision, token.modRevision(), null, List.of());
+        return new JoinDecision.Admit(record, claims, tokenAfter, nodeRevision, token.modRevision(), null, List.of(), List.of());
     }
 
     /**

@@ -32,7 +32,7 @@ public final class BatchView implements MeshView {
         this.base = base;
     }
 
-    /** Lays an admission on top; rejections and repeats change nothing. */
+    /** Lays an admission or rotation on top; rejections and repeats change nothing. */
     public void add(JoinDecision decision) {
         if (decision instanceof JoinDecision.Admit admit) {
             NodeRecord record = admit.record();
@@ -41,6 +41,10 @@ public final class BatchView implements MeshView {
             identities.put(record.identityKey(), record.node());
             admit.claims().stream().map(AddressClaim::address).forEach(claimed::add);
             tokens.put(admit.tokenAfter().id(), new Stored<>(admit.tokenAfter(), admit.tokenRevision(), null));
+        } else if (decision instanceof JoinDecision.Rotate rotate) {
+            // The new key is taken from now on: a later join in the batch may not claim it.
+            admitted.put(rotate.record().node(), rotate.record());
+            wgKeys.put(rotate.record().wgPublicKey(), rotate.record().node());
         }
     }
 

@@ -19,13 +19,15 @@ public sealed interface JoinDecision {
      * @param tokenRevision mod revision of the token when decided
      * @param replaced      on a reprovision, the tombstone of the identity the new one replaces; else null
      * @param completes     the operator requests this admission carries out (a reprovision's), marked done with it
+     * @param supersedes    other pending requests it makes void (other reprovisions of the name), marked rejected with it
      */
     record Admit(NodeRecord record, List<AddressClaim> claims, JoinToken tokenAfter,
                  long nodeRevision, long tokenRevision, RevocationTombstone replaced,
-                 List<Stored<OperatorRequest>> completes) implements JoinDecision {
+                 List<Stored<OperatorRequest>> completes, List<Stored<OperatorRequest>> supersedes) implements JoinDecision {
         public Admit {
             claims = List.copyOf(claims);
             completes = List.copyOf(completes);
+            supersedes = List.copyOf(supersedes);
         }
     }
 

@@ -23,6 +23,7 @@ public enum Rejection {
     NOT_THIS_IDENTITY("not-this-identity"),
     ROTATION_NOT_REQUESTED("rotation-not-requested"),
     STALE_EPOCH("stale-epoch"),
+    EXPIRED_REQUEST("expired-request"),
     UNSUPPORTED("unsupported");
 
     private final String code;

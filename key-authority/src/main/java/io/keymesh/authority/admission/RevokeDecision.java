@@ -1,13 +1,11 @@
 package io.keymesh.authority.admission;
 
 import io.keymesh.authority.state.MeshView;
-import io.keymesh.authority.state.Stored;
 import io.keymesh.schema.record.NodeRecord;
 import io.keymesh.schema.record.NodeState;
 import io.keymesh.schema.record.RevocationTombstone;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 
 /** What the leader does with a revoke request. Pure. */
 public sealed interface RevokeDecision {
@@ -25,24 +23,17 @@ public sealed interface RevokeDecision {
     }
 
     static RevokeDecision decide(String node, MeshView view, Instant now) {
-        Optional<Stored<NodeRecord>> stored = view.node(node);
-        if (stored.isEmpty()) {
-            return new Reject(Rejection.UNKNOWN_NODE, "no admitted node " + node);
+        ActiveRecord active = ActiveRecord.of(node, view);
+        if (!active.found()) {
+            return new Reject(active.reason(), active.detail());
         }
-        if (!stored.get().isValid()) {
-            return new Reject(Rejection.UNVERIFIABLE_RECORD, "nodes/" + node + " holds a record that does not verify ("
-                    + stored.get().invalidReason() + ")");
-        }
-        NodeRecord current = stored.get().value();
-        if (!current.isActive()) {
-            return new Reject(Rejection.ALREADY_REVOKED, "node " + node + " was revoked at epoch " + current.epoch());
-        }
+        NodeRecord current = active.stored().value();
         NodeRecord revoked = new NodeRecord(current.mesh(), node, current.epoch() + 1, current.serial() + 1, NodeState.REVOKED,
                 current.identityKey(), current.wgPublicKey(), List.of(), List.of(), List.of(), current.keyIssuedAt(), now, null);
         RevocationTombstone tombstone = new RevocationTombstone(node, current.identityKey(), revoked.epoch(), "revoked", now);
         List<String> released = current.addresses().stream()
                 .map(p -> io.keymesh.schema.record.IpAddresses.format(p.address()))
                 .toList();
-        return new Revoke(revoked, tombstone, released, stored.get().modRevision());
+        return new Revoke(revoked, tombstone, released, active.stored().modRevision());
     }
 }

@@ -25,22 +25,15 @@ public sealed interface RotationMark {
     }
 
     static RotationMark decide(String node, MeshView view, Instant now) {
-        Optional<Stored<NodeRecord>> stored = view.node(node);
-        if (stored.isEmpty()) {
-            return new Reject(Rejection.UNKNOWN_NODE, "no admitted node " + node);
+        ActiveRecord active = ActiveRecord.of(node, view);
+        if (!active.found()) {
+            return new Reject(active.reason(), active.detail());
         }
-        if (!stored.get().isValid()) {
-            return new Reject(Rejection.UNVERIFIABLE_RECORD, "nodes/" + node + " holds a record that does not verify ("
-                    + stored.get().invalidReason() + ")");
-        }
-        NodeRecord current = stored.get().value();
-        if (!current.isActive()) {
-            return new Reject(Rejection.ALREADY_REVOKED, "node " + node + " was revoked at epoch " + current.epoch());
-        }
+        NodeRecord current = active.stored().value();
         if (current.isRotationRequested()) {
             return new Underway(current);
         }
-        return new Mark(marked(current, now), stored.get().modRevision());
+        return new Mark(marked(current, now), active.stored().modRevision());
     }
 
     /**

@@ -58,6 +58,12 @@ final class ReprovisionCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("no node " + node + "; a new host joins with 'keymesh token create --node " + node + "'");
             }
             NodeRecord current = Json.parse(kvs.get(0).getValue().getBytes(), NodeRecord.class);
+            if (!current.isActive()) {
+                throw new IllegalArgumentException(node + " was revoked; a new host joins it with 'keymesh token create --node " + node + "'");
+            }
+            if (out != null && java.nio.file.Files.exists(out)) {
+                throw new IllegalArgumentException(out + " exists already; remove it or choose another --out");
+            }
             if (current.identityKey().equals(newIdentity)) {
                 throw new IllegalArgumentException(node + " already has identity " + newIdentity.keyId() + "; nothing to reprovision");
             }

@@ -101,6 +101,11 @@ final class RolloutCommand implements Callable<Integer> {
         }
         String id = "rollout-" + System.currentTimeMillis();
         OperatorRequest request = OperatorRequest.rollout(id, chosen, parallel, Instant.now());
+        int size = Json.toLine(Json.toTree(request)).length;
+        if (size > Json.MAX_VALUE_BYTES / 2) { // room for the outcome the rollout writes back
+            throw new IllegalArgumentException(chosen.size() + " nodes make a rollout record of " + size + " bytes, more than "
+                    + Json.MAX_VALUE_BYTES / 2 + "; roll the mesh in parts (name the nodes of each part)");
+        }
         if (!OperatorRequests.create(context, request)) {
             throw new IllegalStateException("request " + id + " exists already; try again");
         }
@@ -117,9 +122,24 @@ final class RolloutCommand implements Callable<Integer> {
         List<RotationStep.NodeResult> results = new ArrayList<>();
         String stopped = null;
         for (int from = 0; from < order.size() && stopped == null; from += batchSize) {
+            if (OperatorRequests.read(context, plan.id()).map(r -> r.request().status() != RequestStatus.PENDING).orElse(true)) {
+                stopped = "cancelled (or finished) by another 'keymesh rollout' meanwhile";
+                break;
+            }
             Map<String, String> batch = new LinkedHashMap<>();
             for (String node : order.subList(from, Math.min(order.size(), from + batchSize))) {
-                batch.put(node, plan.id() + "." + node);
+                String request = plan.id() + "." + node;
+                var earlier = OperatorRequests.read(context, request);
+                if (earlier.isPresent() && earlier.get().request().status() == RequestStatus.REJECTED) {
+                    // Refused when this rollout ran before (revoked meanwhile, say): asking again gets the same answer.
+                    progress.line(node + ": skipped, refused earlier (" + earlier.get().request().reason() + ")");
+                    results.add(new RotationStep.NodeResult(node, request, "refused", 0, 0, 0, 0, earlier.get().request().reason()));
+                    continue;
+                }
+                batch.put(node, request);
+            }
+            if (batch.isEmpty()) {
+                continue;
             }
             RotationStep.Outcome outcome = RotationStep.run(context, batch, timeout, progress, from);
             results.addAll(outcome.results());
@@ -131,6 +151,10 @@ final class RolloutCommand implements Callable<Integer> {
         double seconds = Math.round((System.nanoTime() - started) / 1e7) / 100.0;
         Instant now = Instant.now();
         OperatorRequests.Stored current = OperatorRequests.read(context, plan.id()).orElse(rollout);
+        if (current.request().status() != RequestStatus.PENDING) {
+            report(plan.id(), "cancelled meanwhile", seconds, results);
+            throw new Cli.Failure("rollout " + plan.id() + " was cancelled while it ran; rotations already requested still complete", 1);
+        }
         OperatorRequest next = stopped == null
                 ? current.request().completed(RequestStatus.DONE, "rotated " + order.size() + " node(s) in " + seconds + " s", now)
                 : current.request().noted(("stopped: " + stopped).substring(0, Math.min(500, ("stopped: " + stopped).length())), now);

@@ -353,12 +353,25 @@ class AdmissionTest {
     }
 
     @Test
+    void aKeyRotatedToEarlierInABatchCannotBeClaimedByALaterJoinInThatBatch() {
+        Host host = hostWithToken("node-a");
+        mark(admitAndStore(host).record());
+        WireGuardPrivateKey next = WireGuardPrivateKey.generate();
+        BatchView batch = new BatchView(cache);
+        batch.add(admission.decide(rotation(host, next, 1, host.identity), batch, NOW));
+        Host thief = hostWithToken("node-b");
+        thief.wg = next;
+        assertRejected(Rejection.DUPLICATE_KEY, admission.decide(thief.signed(), batch, NOW));
+    }
+
+    @Test
     void aNewIdentityForATakenNameNeedsAReprovisionAndThenTakesOverTheAddressAndFencesTheOldOne() {
         Host old = hostWithToken("node-a");
         NodeRecord before = admitAndStore(old).record();
         Host reimaged = hostWithToken("node-a");
         assertRejected(Rejection.NODE_NAME_TAKEN, admission.decide(reimaged.signed(), cache, NOW));
 
+        request("r-8", RequestAction.REPROVISION, "node-a", Ed25519PrivateKey.generate());
         request("r-9", RequestAction.REPROVISION, "node-a", reimaged.identity);
         JoinDecision.Admit admit = assertInstanceOf(JoinDecision.Admit.class, admission.decide(reimaged.signed(), cache, NOW));
 
@@ -368,6 +381,8 @@ class AdmissionTest {
         assertEquals(List.of(), admit.claims(), "no new address claimed");
         assertEquals(old.identity.publicKey(), admit.replaced().identityKey(), "the old identity is tombstoned");
         assertEquals(List.of("r-9"), admit.completes().stream().map(r -> r.value().id()).toList());
+        assertEquals(List.of("r-8"), admit.supersedes().stream().map(r -> r.value().id()).toList(),
+                "an older authorization for the name is void once another identity is admitted");
 
         Host stranger = hostWithToken("node-a");
         assertRejected(Rejection.NODE_NAME_TAKEN, admission.decide(stranger.signed(), cache, NOW),

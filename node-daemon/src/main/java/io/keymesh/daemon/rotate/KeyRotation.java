@@ -14,7 +14,8 @@ import io.keymesh.schema.record.Endpoint;
 import io.keymesh.schema.record.NodeRecord;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,7 +42,9 @@ public final class KeyRotation implements AutoCloseable {
     private final List<Endpoint> endpoints;
     private final Metrics metrics;
     private final Clock clock;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-rotation"));
+    private static final long RETRY_SECONDS = 10;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-rotation"));
+    private volatile MeshSnapshot latest;
     /** The serial of the marked record last acted on. */
     private final AtomicLong handledSerial = new AtomicLong();
 
@@ -64,8 +67,12 @@ public final class KeyRotation implements AutoCloseable {
                 "From seeing the rotation mark on this host's record to the authority admitting the next key");
     }
 
-    /** Called with every new verified snapshot from etcd; cheap unless this host's record asks it to rotate. */
+    /**
+     * Called with every snapshot the device worker applied (so after any promotion of an earlier
+     * rotation's key); cheap unless this host's record asks it to rotate.
+     */
     public void observe(MeshSnapshot snapshot) {
+        latest = snapshot;
         NodeRecord own = snapshot.records().get(node);
         if (own == null || !own.isActive() || !own.isRotationRequested() || !own.identityKey().equals(identity.publicKey())
                 || !own.wgPublicKey().equals(keys.current().publicKey())) {
@@ -99,8 +106,10 @@ public final class KeyRotation implements AutoCloseable {
             LOG.warn("{}; the current key stays in use", e.getMessage());
         } catch (Exception e) {
             metrics.inc("keymesh_daemon_rotations_total", "outcome", "failed");
-            handledSerial.set(0); // try again with the next snapshot
-            LOG.warn("cannot ask for the rotation of {} ({}); the current key stays in use", node, Errors.rootMessage(e));
+            handledSerial.set(0);
+            LOG.warn("cannot ask for the rotation of {} ({}); the current key stays in use; trying again in {} s", node,
+                    Errors.rootMessage(e), RETRY_SECONDS);
+            thread.schedule(() -> observe(latest), RETRY_SECONDS, TimeUnit.SECONDS);
         }
     }
 

@@ -42,7 +42,7 @@ public final class StateFile {
         }
     }
 
-    private record SeenJson(long epoch, long serial, String content) {
+    private record SeenJson(long epoch, Long serial, String content) {
     }
 
     private record FileJson(int version, long revision, Map<String, String> records, String config, Map<String, SeenJson> highestSeen,
@@ -71,14 +71,14 @@ public final class StateFile {
         }
         try {
             FileJson json = Json.mapper().readValue(text, FileJson.class);
-            if (json == null || json.version() != VERSION) {
+            if (json == null || (json.version() != VERSION && json.version() != 1)) { // 1: before serials
                 throw new IllegalArgumentException("unknown version " + (json == null ? "none" : json.version()));
             }
             Base64.Decoder b64 = Base64.getDecoder();
             Map<String, byte[]> records = new HashMap<>();
             nonNull(json.records()).forEach((key, value) -> records.put(key, b64.decode(value)));
             Map<String, EpochGuard.Seen> seen = new HashMap<>();
-            nonNull(json.highestSeen()).forEach((node, s) -> seen.put(node, new EpochGuard.Seen(s.epoch(), s.serial(), b64.decode(s.content()))));
+            nonNull(json.highestSeen()).forEach((node, s) -> seen.put(node, new EpochGuard.Seen(s.epoch(), s.serial() == null ? s.epoch() : s.serial(), b64.decode(s.content()))));
             Set<WireGuardPublicKey> owned = new HashSet<>();
             (json.owned() == null ? List.<String>of() : json.owned()).forEach(k -> owned.add(WireGuardPublicKey.parse(k)));
             return new Saved(json.revision(), records, json.config() == null ? null : b64.decode(json.config()), seen, owned);

@@ -26,8 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps {@code status/<node>} current, under a lease so it disappears when the daemon does.
  * Called on a timer and after each apply: each tick renews the lease, builds the status from the
- * last applied snapshot and the device (read again when the applied revision moved, else every
- * 30 s), and writes it only if it changed.
+ * last applied snapshot and the device (read every 30 s), and writes it only if it changed.
  * Asynchronous throughout: nothing here blocks the event loop that runs the timer.
  */
 public final class StatusReporter {
@@ -47,7 +46,6 @@ public final class StatusReporter {
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
     private DeviceState lastDevice;
-    private long lastDeviceRevision;
     private Instant lastDeviceAt = Instant.EPOCH;
     private long leaseId;
     private NodeStatus lastWritten;
@@ -75,11 +73,11 @@ public final class StatusReporter {
             again.set(true);
             return;
         }
-        boolean readDevice = lastDevice == null || applied.revision() != lastDeviceRevision
-                || clock.instant().isAfter(lastDeviceAt.plus(DEVICE_READ_EVERY));
+        // Not on every applied revision: a report follows each apply, and a full read of a large device
+        // costs far more than the apply itself. Handshake counts may lag by DEVICE_READ_EVERY.
+        boolean readDevice = lastDevice == null || clock.instant().isAfter(lastDeviceAt.plus(DEVICE_READ_EVERY));
         CompletableFuture<DeviceState> device = readDevice ? worker.read().thenApply(d -> {
             lastDevice = d;
-            lastDeviceRevision = applied.revision();
             lastDeviceAt = clock.instant();
             return d;
         }) : CompletableFuture.completedFuture(lastDevice);
@@ -106,15 +104,13 @@ public final class StatusReporter {
     NodeStatus status(MeshSnapshot applied, DeviceState device, Set<WireGuardPublicKey> owned) {
         NodeRecord own = applied.records().get(node);
         Instant now = clock.instant();
-        int peers = 0;
+        // The peers keymesh configured, as of the last apply; handshakes as of the last device read.
+        int peers = owned.size();
         int recent = 0;
         for (WireGuardPublicKey key : owned) {
             PeerStatus peer = device.peers().get(key);
-            if (peer != null) {
-                peers++;
-                if (peer.lastHandshake() != null && peer.lastHandshake().isAfter(now.minus(RECENT_HANDSHAKE))) {
-                    recent++;
-                }
+            if (peer != null && peer.lastHandshake() != null && peer.lastHandshake().isAfter(now.minus(RECENT_HANDSHAKE))) {
+                recent++;
             }
         }
         return new NodeStatus(node, own == null ? 0 : own.epoch(), version, applied.revision(), peers, recent, now);

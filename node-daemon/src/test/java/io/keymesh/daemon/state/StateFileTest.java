@@ -46,6 +46,15 @@ class StateFileTest {
     }
 
     @Test
+    void aFileFromBeforeSerialsLoadsWithOneSerialPerEpoch() throws Exception {
+        StateFile file = new StateFile(dir.resolve("state"));
+        Files.createDirectories(file.path().getParent());
+        Files.writeString(file.path(), "{\"version\":1,\"revision\":7,\"records\":{},\"highestSeen\":{\"a\":{\"epoch\":4,"
+                + "\"content\":\"CQ==\"}},\"owned\":[]}");
+        assertEquals(new EpochGuard.Seen(4, 4, new byte[] {9}), file.load().highestSeen().get("a"));
+    }
+
+    @Test
     void aDamagedFileIsOneClearErrorNeverSilentlyDropped() throws Exception {
         StateFile file = new StateFile(dir);
         Files.writeString(file.path(), "{\"version\":1,\"revision\":");

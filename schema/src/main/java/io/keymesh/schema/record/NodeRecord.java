@@ -1,6 +1,8 @@
 package io.keymesh.schema.record;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import java.time.Instant;
@@ -10,10 +12,11 @@ import java.util.List;
  * The authority's statement of who a node is: at {@code nodes/<node>}, signed by the authority
  * (fields {@code keyId} and {@code signature} beside these, see {@code AuthoritySignature}).
  *
- * @param epoch       counts the keys admitted for this name: +1 for each new WireGuard key or identity
+ * @param epoch       +1 for each new WireGuard key or identity admitted for this name, and for a revocation
  * @param serial      counts every signed version of this name's record, whatever changed; readers
  *                    order versions by it (anti-rollback), so the authority can change a record
- *                    without a new key (a rotation mark, a revocation) and never reuse an epoch
+ *                    without a new key (a rotation mark) and never reuse an epoch; a record
+ *                    written before serials existed reads as serial = epoch
  * @param endpoints   where peers reach the node; empty when it sits behind NAT
  * @param addresses   overlay addresses the authority assigned to the node
  * @param allowedIps  what peers route to the node (its addresses, plus more in later modes)
@@ -25,7 +28,7 @@ public record NodeRecord(
         String mesh,
         String node,
         long epoch,
-        long serial,
+        @JsonSetter(nulls = Nulls.AS_EMPTY) long serial,
         NodeState state,
         Ed25519PublicKey identityKey,
         WireGuardPublicKey wgPublicKey,
@@ -40,6 +43,9 @@ public record NodeRecord(
         MeshName.require(mesh);
         NodeName.require(node);
         Fields.atLeast(epoch, 1, "epoch");
+        if (serial == 0) {
+            serial = epoch; // written before serials existed: one version per epoch so far
+        }
         Fields.atLeast(serial, epoch, "serial");
         Fields.present(state, "state");
         Fields.present(identityKey, "identityKey");

@@ -62,8 +62,18 @@ public final class EpochGuard {
                 throw new RejectedValueException(RejectReason.EQUIVOCATION, "a second, different record for " + record.node()
                         + " at serial " + record.serial());
             }
+            if (record.epoch() == seen.epoch() && record.serial() > seen.serial() && !sameKeys(seen, record)) {
+                // One epoch, one key: a new version without a new epoch may change anything but the keys.
+                throw new RejectedValueException(RejectReason.EQUIVOCATION, "a record for " + record.node() + " with other keys at the "
+                        + "same epoch " + record.epoch());
+            }
         }
         highest.put(record.node(), new Seen(record.epoch(), record.serial(), verified.content()));
+    }
+
+    private static boolean sameKeys(Seen seen, NodeRecord record) {
+        NodeRecord before = io.keymesh.schema.json.Json.parse(seen.content, NodeRecord.class);
+        return before.wgPublicKey().equals(record.wgPublicKey()) && before.identityKey().equals(record.identityKey());
     }
 
     public Optional<Seen> seen(String node) {

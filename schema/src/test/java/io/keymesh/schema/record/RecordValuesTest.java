@@ -40,6 +40,17 @@ class RecordValuesTest {
     }
 
     @Test
+    void aNodeRecordWrittenBeforeSerialsExistedReadsAsSerialEqualToItsEpoch() {
+        String withoutSerial = "{\"type\":\"node-record\",\"mesh\":\"prod\",\"node\":\"db-1\",\"epoch\":3,\"state\":\"active\","
+                + "\"identityKey\":\"T2rjY7cXM5hODiwKQwA/qzpJONB5VzwanmgQg+y1Rs4=\",\"wgPublicKey\":\"RXoElB3PmEKxJRiCNjFbMJIzLo/j7qxto70VuBlFfzo=\","
+                + "\"endpoints\":[],\"addresses\":[],\"allowedIps\":[],\"keyIssuedAt\":\"2026-11-20T10:00:00Z\","
+                + "\"issuedAt\":\"2026-11-21T04:30:00Z\"}";
+        NodeRecord record = Json.parse(withoutSerial.getBytes(java.nio.charset.StandardCharsets.UTF_8), NodeRecord.class);
+        assertEquals(3, record.serial());
+        assertFalse(record.isRotationRequested());
+    }
+
+    @Test
     void prefixesRequireZeroHostBitsAndCanAllocate() {
         IpPrefix net = IpPrefix.parse("198.18.0.0/15");
         assertTrue(net.contains(IpAddresses.parse("198.19.255.255")));

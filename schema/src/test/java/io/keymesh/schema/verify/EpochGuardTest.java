@@ -81,6 +81,17 @@ class EpochGuardTest {
     }
 
     @Test
+    void aNewKeyWithoutANewEpochIsAnEquivocation() throws Exception {
+        EpochGuard guard = new EpochGuard();
+        NodeRecord one = Samples.nodeRecord("node-a", 2, 1);
+        guard.admit(verified(one));
+        NodeRecord otherKey = new NodeRecord(one.mesh(), one.node(), 2, 3, one.state(), one.identityKey(),
+                io.keymesh.schema.crypto.WireGuardPrivateKey.generate().publicKey(), one.endpoints(), one.addresses(), one.allowedIps(),
+                one.keyIssuedAt(), one.issuedAt(), null);
+        assertEquals(RejectReason.EQUIVOCATION, assertThrows(RejectedValueException.class, () -> guard.admit(verified(otherKey))).reason());
+    }
+
+    @Test
     void aLowerEpochIsARollbackEvenWithAHigherSerial() throws Exception {
         EpochGuard guard = new EpochGuard();
         NodeRecord one = Samples.nodeRecord("node-a", 3, 1);
