@@ -63,7 +63,8 @@ final class RotationStep {
             if (answer.isEmpty()) {
                 String why = "rotation of " + e.getKey() + " not committed within " + timeout.toSeconds() + " s: "
                         + (!isMarked(context, e.getKey()) ? "the authority has not started it: is a keymesh-authority running?"
-                        : hasStatus(context, e.getKey()) ? "its daemon is live but did not ask for its next key (see its log)"
+                        : hasStatus(context, e.getKey()) ? "its daemon reported in the last 30 s but did not ask for its next key "
+                                + "(stopped since, or see its log); the rotation stays requested and completes when it runs"
                         : "no live daemon reports for it (down, or cannot reach etcd); the rotation stays requested and "
                                 + "completes when it comes back");
                 return new Outcome(results(context, requests, answers, commitSeconds, Map.of(), e.getKey()), why);
