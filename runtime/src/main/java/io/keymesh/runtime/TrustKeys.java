@@ -14,7 +14,11 @@ public final class TrustKeys {
         List<Ed25519PublicKey> keys = new ArrayList<>();
         for (String value : values) {
             try {
-                keys.add(Ed25519PublicKey.parse(value));
+                Ed25519PublicKey key = Ed25519PublicKey.parse(value);
+                if (!key.isFullyValid()) {
+                    throw new IllegalArgumentException("not a valid curve point (not of prime order)");
+                }
+                keys.add(key);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("trust key '" + value + "' is not an authority public key: " + e.getMessage());
             }

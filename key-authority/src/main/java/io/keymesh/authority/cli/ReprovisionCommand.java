@@ -49,6 +49,9 @@ final class ReprovisionCommand implements Callable<Integer> {
         Ed25519PublicKey newIdentity;
         try {
             newIdentity = Ed25519PublicKey.parse(identity);
+            if (!newIdentity.isFullyValid()) {
+                throw new IllegalArgumentException("not a valid curve point (not of prime order)");
+            }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--identity is not an identity public key (" + e.getMessage() + ")");
         }

@@ -146,9 +146,11 @@ public final class VerifiedMesh {
     }
 
     public MeshSnapshot view() {
-        Map<String, NodeRecord> records = new HashMap<>();
-        byKey.values().forEach(entry -> records.put(entry.record().node(), entry.record()));
-        return new MeshSnapshot(records, config, revision);
+        // One copy, straight into the immutable map the snapshot keeps (MeshSnapshot copies only a mutable map).
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, NodeRecord>[] entries = byKey.values().stream()
+                .map(entry -> Map.entry(entry.record().node(), entry.record())).toArray(Map.Entry[]::new);
+        return new MeshSnapshot(Map.ofEntries(entries), config, revision);
     }
 
     /** Stored bytes by key, for the state file. */

@@ -13,6 +13,9 @@ import org.bouncycastle.math.ec.rfc8032.Ed25519;
  */
 public final class Ed25519PublicKey {
     private final byte[] raw;
+    /** Decoded and fully validated on first use as a verifier, then reused: decoding costs as much as half a verification. */
+    private volatile Ed25519PublicKeyParameters verifier;
+    private volatile Boolean fullyValid;
 
     private Ed25519PublicKey(byte[] raw) {
         this.raw = raw;
@@ -23,15 +26,30 @@ public final class Ed25519PublicKey {
         return fromBytes(Base64Key.decode(base64, "Ed25519 public key"));
     }
 
-    /** Accepts only the encoding of a valid curve point, so every key a record names can verify. */
+    /**
+     * Accepts only the encoding of a point on the curve. The full check (a point of prime order,
+     * {@link #isFullyValid()}) costs as much as a signature verification, so it is made where a key
+     * enters the mesh (an enrollment, a reprovision) and before the key ever verifies a signature,
+     * not on every parse: a daemon parses every record's identity key and never verifies with it.
+     */
     public static Ed25519PublicKey fromBytes(byte[] raw) {
         if (raw.length != Base64Key.LENGTH) {
             throw new IllegalArgumentException("Ed25519 public key must be 32 bytes, got " + raw.length);
         }
-        if (!Ed25519.validatePublicKeyFull(raw, 0)) {
+        if (!Ed25519.validatePublicKeyPartial(raw, 0)) {
             throw new IllegalArgumentException("Ed25519 public key is not a valid curve point");
         }
         return new Ed25519PublicKey(raw.clone());
+    }
+
+    /** Whether the key is a point of the prime-order subgroup, as every signing key must be (cached). */
+    public boolean isFullyValid() {
+        Boolean valid = fullyValid;
+        if (valid == null) {
+            valid = Ed25519.validatePublicKeyFull(raw, 0);
+            fullyValid = valid;
+        }
+        return valid;
     }
 
     public byte[] bytes() {
@@ -58,11 +76,19 @@ public final class Ed25519PublicKey {
         if (signature.length != Ed25519PrivateKey.SIGNATURE_LENGTH) {
             return false;
         }
+        if (!isFullyValid()) {
+            return false;
+        }
         try {
-            Ed25519Signer verifier = new Ed25519Signer();
-            verifier.init(false, new Ed25519PublicKeyParameters(raw, 0));
-            verifier.update(message, 0, message.length);
-            return verifier.verifySignature(signature);
+            Ed25519PublicKeyParameters parameters = verifier;
+            if (parameters == null) {
+                parameters = new Ed25519PublicKeyParameters(raw, 0);
+                verifier = parameters;
+            }
+            Ed25519Signer signer = new Ed25519Signer();
+            signer.init(false, parameters);
+            signer.update(message, 0, message.length);
+            return signer.verifySignature(signature);
         } catch (RuntimeException e) {
             return false;
         }

@@ -55,6 +55,11 @@ public final class SignedEnrollment {
         } catch (MalformedValueException e) {
             throw new RejectedValueException(RejectReason.MALFORMED, e.getMessage());
         }
+        if (!request.identityKey().isFullyValid()) {
+            // Where an identity enters the mesh: every record that later names it was checked here.
+            throw new RejectedValueException(RejectReason.MALFORMED, "identityKey: Ed25519 public key is not a valid curve point "
+                    + "(not of prime order)");
+        }
         if (request.kind() != EnrollmentKind.JOIN && tree.has(TOKEN_PROOF)) {
             throw new RejectedValueException(RejectReason.MALFORMED, "a rotation request must not carry a token proof");
         }
