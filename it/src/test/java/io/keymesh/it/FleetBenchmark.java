@@ -6,7 +6,6 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.GetOption;
 import io.keymesh.daemon.keys.WireGuardKeys;
 import io.keymesh.daemon.mesh.MeshFeed;
-import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.daemon.mesh.VerifiedMesh;
 import io.keymesh.daemon.reconcile.DeviceOverrides;
 import io.keymesh.daemon.reconcile.DeviceWorker;
@@ -69,47 +68,49 @@ class FleetBenchmark {
     @TempDir
     Path dir;
 
-    /** One simulated host: its keys and its log of (revision, time) applied to its device. */
-    private interface SimDaemon extends AutoCloseable {
-        long appliedRevision();
+    /** One simulated host and its log of (revision, time) applied to its device. */
+    private abstract static class SimDaemon implements AutoCloseable {
+        private final ConcurrentLinkedQueue<long[]> applied = new ConcurrentLinkedQueue<>();
+        private volatile long revision;
 
-        /** Nanotime at which the device first held revision {@code revision} or later, or -1. */
-        long reachedAt(long revision);
+        /** Called by the daemon each time its device holds a newer revision. */
+        final void applied(long at) {
+            if (at > revision) {
+                revision = at;
+                applied.add(new long[] {at, System.nanoTime()});
+            }
+        }
+
+        final long appliedRevision() {
+            return revision;
+        }
+
+        /** Nanotime at which the device first held revision {@code target} or later, or -1. */
+        final long reachedAt(long target) {
+            for (long[] entry : applied) {
+                if (entry[0] >= target) {
+                    return entry[1];
+                }
+            }
+            return -1;
+        }
 
         @Override
-        void close();
+        public abstract void close();
     }
 
     /** Keymesh's daemon code: MeshFeed, VerifiedMesh, DeviceWorker on a MemoryDevice. */
-    private static final class KeymeshDaemon implements SimDaemon {
-        private final ConcurrentLinkedQueue<long[]> applied = new ConcurrentLinkedQueue<>();
-        private volatile long revision;
+    private static final class KeymeshDaemon extends SimDaemon {
         private final MeshFeed feed;
         private final DeviceWorker worker;
 
         KeymeshDaemon(Client client, KeyLayout layout, TrustedKeys trusted, Joiner.Host host, Path dir) {
             worker = new DeviceWorker(new MemoryDevice(), null, new WireGuardKeys(dir, host.wg(), null), host.node(),
-                    host.identity().publicKey(), "sim", DeviceOverrides.NONE, java.util.Set.of(), new Metrics(), this::applied);
+                    host.identity().publicKey(), "sim", DeviceOverrides.NONE, java.util.Set.of(), new Metrics(),
+                    (snapshot, owned) -> applied(snapshot.revision()));
             feed = new MeshFeed(new VerifiedMesh(layout, trusted, MESH, Map.of()), layout, new Metrics(), worker::submit, () -> {
             });
             feed.start(client);
-        }
-
-        private void applied(MeshSnapshot snapshot, java.util.Set<WireGuardPublicKey> owned) {
-            if (snapshot.revision() > revision) {
-                revision = snapshot.revision();
-                applied.add(new long[] {snapshot.revision(), System.nanoTime()});
-            }
-        }
-
-        @Override
-        public long appliedRevision() {
-            return revision;
-        }
-
-        @Override
-        public long reachedAt(long target) {
-            return FleetBenchmark.reachedAt(applied, target);
         }
 
         @Override
@@ -123,15 +124,13 @@ class FleetBenchmark {
      * The full-replace design: the same watch and per-record verification, then on every change
      * the whole peer list is rebuilt from all records and the device's configuration replaced.
      */
-    private static final class FullReplaceDaemon implements SimDaemon {
-        private final ConcurrentLinkedQueue<long[]> applied = new ConcurrentLinkedQueue<>();
+    private static final class FullReplaceDaemon extends SimDaemon {
         private final Map<String, NodeRecord> records = new HashMap<>();
         private final NodeRecordCheck check;
         private final KeyLayout layout;
         private final String node;
         private final PrefixWatch watch;
         private volatile Map<WireGuardPublicKey, PeerConfig> device = Map.of();
-        private volatile long revision;
 
         FullReplaceDaemon(Client client, KeyLayout layout, TrustedKeys trusted, Joiner.Host host) {
             this.check = new NodeRecordCheck(layout, trusted, MESH);
@@ -172,33 +171,13 @@ class FleetBenchmark {
             if (own != null) {
                 device = new HashMap<>(DesiredPeers.of(records.values(), own, 25)); // replace all
             }
-            revision = at;
-            applied.add(new long[] {at, System.nanoTime()});
-        }
-
-        @Override
-        public long appliedRevision() {
-            return revision;
-        }
-
-        @Override
-        public long reachedAt(long target) {
-            return FleetBenchmark.reachedAt(applied, target);
+            applied(at);
         }
 
         @Override
         public void close() {
             watch.close();
         }
-    }
-
-    private static long reachedAt(ConcurrentLinkedQueue<long[]> log, long target) {
-        for (long[] entry : log) {
-            if (entry[0] >= target) {
-                return entry[1];
-            }
-        }
-        return -1;
     }
 
     /** What one design measured at one fleet size. */
