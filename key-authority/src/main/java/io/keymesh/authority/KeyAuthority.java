@@ -359,7 +359,9 @@ public final class KeyAuthority implements AutoCloseable {
                 return true; // the CLI's own progress record: nothing for the authority to do
             }
             default -> {
-                plan = transactions.forUnsupported(request, kind + " is not supported by this authority version", now);
+                // answered at once, so nobody waits on an action this version does not carry out
+                plan = transactions.forRejectedRequest(request, Rejection.UNSUPPORTED,
+                        kind + " is not supported by this authority version", now);
                 outcome = "rejected";
                 reason = "unsupported";
             }

@@ -208,16 +208,6 @@ final class LeaderTransactions {
         }
     }
 
-    /** Requests this version does not carry out are answered at once, so nobody waits on them. */
-    Plan forUnsupported(Stored<OperatorRequest> request, String why, Instant now) {
-        OperatorRequest r = request.value();
-        PlanBuilder plan = new PlanBuilder();
-        plan.condition(layout.request(r.id()), modRevision(layout.request(r.id()), request.modRevision()));
-        plan.put(layout.request(r.id()), Json.toLine(Json.toTree(r.completed(RequestStatus.REJECTED, "unsupported: " + why, now))));
-        audit(plan, AuditEventType.REJECTED, r.node(), 0, "unsupported", why, now);
-        return plan.build();
-    }
-
     /** The signed mesh settings and this authority's public key, written at the start of each term. */
     Plan forTermStart(MeshConfig config, Instant now) {
         AuthorityKeyInfo key = new AuthorityKeyInfo(signingKey.publicKey().keyId(), signingKey.publicKey(), true, now);
