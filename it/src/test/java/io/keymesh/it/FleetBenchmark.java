@@ -9,6 +9,8 @@ import io.keymesh.daemon.mesh.MeshFeed;
 import io.keymesh.daemon.mesh.VerifiedMesh;
 import io.keymesh.daemon.reconcile.DeviceOverrides;
 import io.keymesh.daemon.reconcile.DeviceWorker;
+import io.keymesh.daemon.rotate.KeyRotation;
+import io.keymesh.daemon.status.StatusReporter;
 import io.keymesh.daemon.wireguard.DesiredPeers;
 import io.keymesh.daemon.wireguard.MemoryDevice;
 import io.keymesh.daemon.wireguard.PeerConfig;
@@ -22,6 +24,7 @@ import io.keymesh.schema.crypto.TrustedKeys;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.keyfile.KeyFiles;
 import io.keymesh.schema.layout.KeyLayout;
+import io.keymesh.schema.record.Endpoint;
 import io.keymesh.schema.record.NodeRecord;
 import io.keymesh.schema.verify.NodeRecordCheck;
 import io.keymesh.schema.verify.RejectedValueException;
@@ -29,6 +32,7 @@ import io.keymesh.testing.Joiner;
 import io.keymesh.testing.etcd.EtcdExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -62,7 +66,13 @@ class FleetBenchmark {
 
     private static final String MESH = "it-mesh";
     private static final int CHANGES = Integer.getInteger("keymesh.fleet.changes", 20);
-    private static final int DAEMONS_PER_CLIENT = Integer.getInteger("keymesh.fleet.daemonsPerClient", 20);
+    private static final int DAEMONS_PER_CLIENT = Integer.getInteger("keymesh.fleet.daemonsPerClient", 10);
+    private static final List<String> DESIGNS =
+            List.of(System.getProperty("keymesh.fleet.designs", "keymesh,full-replace").split(","));
+    /** Rollouts of all N nodes, one per setting of --parallel (none when empty). */
+    private static final List<Integer> ROLLOUT_PARALLEL = java.util.Arrays.stream(
+            System.getProperty("keymesh.fleet.rolloutParallel", "").split(",")).map(String::strip).filter(p -> !p.isEmpty())
+            .map(Integer::valueOf).toList();
     private static final Duration CONVERGE_WAIT = Duration.ofMinutes(3);
 
     @TempDir
@@ -99,24 +109,53 @@ class FleetBenchmark {
         public abstract void close();
     }
 
-    /** Keymesh's daemon code: MeshFeed, VerifiedMesh, DeviceWorker on a MemoryDevice. */
+    /**
+     * Keymesh's daemon code: MeshFeed, VerifiedMesh, DeviceWorker on a MemoryDevice; for rollouts
+     * also its KeyRotation (next key persisted in a directory of its own) and StatusReporter,
+     * wired as NodeDaemon wires them (status after each apply and on a timer).
+     */
     private static final class KeymeshDaemon extends SimDaemon {
         private final MeshFeed feed;
         private final DeviceWorker worker;
+        private final KeyRotation rotation;
+        private final StatusReporter status;
 
-        KeymeshDaemon(Client client, KeyLayout layout, TrustedKeys trusted, Joiner.Host host, Path dir) {
-            worker = new DeviceWorker(new MemoryDevice(), null, new WireGuardKeys(dir, host.wg(), null), host.node(),
-                    host.identity().publicKey(), "sim", DeviceOverrides.NONE, java.util.Set.of(), new Metrics(),
-                    (snapshot, owned) -> applied(snapshot.revision()));
-            feed = new MeshFeed(new VerifiedMesh(layout, trusted, MESH, Map.of()), layout, new Metrics(), worker::submit, () -> {
+        KeymeshDaemon(Client client, KeyLayout layout, TrustedKeys trusted, Joiner.Host host, Path keyDirectory, boolean rotates)
+                throws java.io.IOException {
+            Files.createDirectories(keyDirectory);
+            WireGuardKeys keys = new WireGuardKeys(keyDirectory, host.wg(), null);
+            Metrics metrics = new Metrics();
+            rotation = rotates ? new KeyRotation(client, layout, MESH, host.node(), host.identity(), keys,
+                    List.of(Endpoint.parse("192.0.2.10:51820")), metrics, Clock.systemUTC()) : null;
+            StatusReporter[] reporter = {null};
+            worker = new DeviceWorker(new MemoryDevice(), null, keys, host.node(), host.identity().publicKey(), "sim",
+                    DeviceOverrides.NONE, java.util.Set.of(), metrics, (snapshot, owned) -> {
+                        applied(snapshot.revision());
+                        if (rotation != null) {
+                            rotation.observe(snapshot);
+                            reporter[0].tick();
+                        }
+                    });
+            status = rotates ? new StatusReporter(client, layout, host.node(), "fleet-benchmark", worker, Clock.systemUTC()) : null;
+            reporter[0] = status;
+            feed = new MeshFeed(new VerifiedMesh(layout, trusted, MESH, Map.of()), layout, metrics, worker::submit, () -> {
             });
             feed.start(client);
+        }
+
+        void tickStatus() {
+            if (status != null) {
+                status.tick();
+            }
         }
 
         @Override
         public void close() {
             feed.close();
             worker.close();
+            if (rotation != null) {
+                rotation.close();
+            }
         }
     }
 
@@ -180,9 +219,8 @@ class FleetBenchmark {
         }
     }
 
-    /** What one design measured at one fleet size. */
-    private record Run(String design, int nodes, double syncSeconds, double heapMibPerDaemon, List<Double> latencies,
-                       double authorityCpuMillisPerChange) {
+    /** What one design measured at one fleet size; costs are per change. */
+    private record Run(String design, int nodes, double syncSeconds, double heapMibPerDaemon, List<Double> latencies, Costs perChange) {
         double percentile(double p) {
             List<Double> sorted = latencies.stream().sorted().toList();
             return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
@@ -191,12 +229,66 @@ class FleetBenchmark {
         String json() {
             return String.format(Locale.ROOT, "{\"design\":\"%s\",\"nodes\":%d,\"changes\":%d,\"syncSeconds\":%.2f,"
                             + "\"heapMibPerDaemon\":%.3f,\"p50Millis\":%.1f,\"p95Millis\":%.1f,\"p99Millis\":%.1f,\"maxMillis\":%.1f,"
-                            + "\"authorityCpuMillisPerChange\":%.1f}", design, nodes, CHANGES, syncSeconds, heapMibPerDaemon,
-                    percentile(0.50), percentile(0.95), percentile(0.99), percentile(1.0), authorityCpuMillisPerChange);
+                            + "%s}", design, nodes, CHANGES, syncSeconds, heapMibPerDaemon,
+                    percentile(0.50), percentile(0.95), percentile(0.99), percentile(1.0), perChange.json(nodes));
         }
     }
 
+    /**
+     * CPU of this JVM (the simulated daemons), of the etcd members and of the authority; etcd
+     * write transactions (revisions) and watch events sent (summed over the members).
+     */
+    private record Costs(double daemonsCpuMillis, double etcdCpuMillis, double authorityCpuMillis, double etcdWrites,
+                         double watchEvents) {
+        static Costs now(long authorityPid, long revision) throws Exception {
+            double etcdCpu = 0;
+            for (long pid : ((io.keymesh.testing.etcd.LocalEtcdCluster) etcd.cluster()).memberPids()) {
+                etcdCpu += cpuMillis(pid);
+            }
+            double events = 0;
+            for (java.net.URI endpoint : etcd.cluster().clientEndpoints()) {
+                events += etcdCounter(endpoint, "etcd_debugging_mvcc_events_total");
+            }
+            double jvm = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime() / 1e6;
+            return new Costs(jvm, etcdCpu, cpuMillis(authorityPid), revision, events);
+        }
+
+        Costs since(Costs before, int per) {
+            return new Costs((daemonsCpuMillis - before.daemonsCpuMillis) / per, (etcdCpuMillis - before.etcdCpuMillis) / per,
+                    (authorityCpuMillis - before.authorityCpuMillis) / per, (etcdWrites - before.etcdWrites) / per,
+                    (watchEvents - before.watchEvents) / per);
+        }
+
+        String json(int daemons) {
+            return String.format(Locale.ROOT, "\"daemonCpuMicrosPerDaemon\":%.1f,\"etcdCpuMillis\":%.1f,\"authorityCpuMillis\":%.1f,"
+                            + "\"etcdWrites\":%.1f,\"watchEvents\":%.1f", daemonsCpuMillis * 1000 / daemons, etcdCpuMillis,
+                    authorityCpuMillis, etcdWrites, watchEvents);
+        }
+    }
+
+    private static double etcdCounter(java.net.URI endpoint, String name) throws Exception {
+        java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(endpoint.resolve("/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return metrics.body().lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.split(" ")[1]))
+                .findFirst().orElseThrow(() -> new AssertionError("etcd at " + endpoint + " has no metric " + name));
+    }
+
+    /** The revision of the newest node record: what every daemon must have applied to be in sync. */
+    private static long lastNodeChange(KeyLayout layout) throws Exception {
+        return etcd.client().getKVClient().get(EtcdBytes.key(layout.directory(KeyLayout.Kind.NODE)), GetOption.builder().isPrefix(true)
+                        .withSortField(GetOption.SortTarget.MOD).withSortOrder(GetOption.SortOrder.DESCEND).withLimit(1).build())
+                .get(10, TimeUnit.SECONDS).getKvs().get(0).getModRevision();
+    }
+
+    private static long revision() throws Exception {
+        return etcd.client().getKVClient().get(EtcdBytes.key("/"), GetOption.builder().withCountOnly(true).build())
+                .get(10, TimeUnit.SECONDS).getHeader().getRevision();
+    }
+
     private final List<Run> runs = new ArrayList<>();
+    private final List<String> rollouts = new ArrayList<>();
 
     @Test
     void convergenceAtFleetScaleAgainstFullReplace() throws Exception {
@@ -209,12 +301,16 @@ class FleetBenchmark {
         Files.writeString(results.resolve("fleet.json"), "[" + String.join(",\n", lines) + "]\n");
         Files.writeString(results.resolve("fleet-latency.svg"), FleetPlot.svg(runs.stream()
                 .map(r -> new FleetPlot.Point(r.design(), r.nodes(), r.percentile(0.5), r.percentile(0.99))).toList()));
-        System.out.println("[fleet] design   nodes  sync s  heap MiB/daemon  p50 ms  p95 ms  p99 ms  max ms  authority CPU ms/change");
+        System.out.println("[fleet] design        nodes  sync s  heap MiB/daemon  p50 ms  p95 ms  p99 ms  max ms"
+                + "  | per change: daemon CPU us/daemon  etcd CPU ms  authority CPU ms  etcd writes  watch events");
         for (Run r : runs) {
-            System.out.printf(Locale.ROOT, "[fleet] %-12s %5d %7.1f %16.3f %7.1f %7.1f %7.1f %7.1f %10.1f%n", r.design(), r.nodes(),
-                    r.syncSeconds(), r.heapMibPerDaemon(), r.percentile(0.5), r.percentile(0.95), r.percentile(0.99),
-                    r.percentile(1.0), r.authorityCpuMillisPerChange());
+            Costs c = r.perChange();
+            System.out.printf(Locale.ROOT, "[fleet] %-12s %6d %7.1f %16.3f %7.1f %7.1f %7.1f %7.1f  | %25.1f %11.1f %17.1f %12.1f %13.1f%n",
+                    r.design(), r.nodes(), r.syncSeconds(), r.heapMibPerDaemon(), r.percentile(0.5), r.percentile(0.95),
+                    r.percentile(0.99), r.percentile(1.0), c.daemonsCpuMillis() * 1000 / r.nodes(), c.etcdCpuMillis(),
+                    c.authorityCpuMillis(), c.etcdWrites(), c.watchEvents());
         }
+        rollouts.forEach(line -> System.out.println("[fleet] " + line));
     }
 
     private List<String> runSize(int n) throws Exception {
@@ -236,21 +332,114 @@ class FleetBenchmark {
             long start = System.nanoTime();
             CompletableFuture.allOf(hosts.stream().map(h -> joiner.write(h.node(), h.request())).toArray(CompletableFuture[]::new))
                     .get(120, TimeUnit.SECONDS);
-            awaitNodeCount(layout, n);
+            awaitCount(layout.directory(KeyLayout.Kind.NODE), n);
             double joinSeconds = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "[fleet] N=%d: all %d joins admitted in %.2f s%n", n, n, joinSeconds);
             json.add(String.format(Locale.ROOT, "{\"design\":\"join\",\"nodes\":%d,\"allAdmittedSeconds\":%.2f}", n, joinSeconds));
 
             long pid = authority.get("a").process().pid();
             int[] extra = {0};
-            for (String design : List.of("keymesh", "full-replace")) {
+            for (String design : DESIGNS) {
+                System.out.printf(Locale.ROOT, "[fleet] N=%d: %s daemons starting at %s%n", n, design, java.time.Instant.now());
                 Run run = measure(design, n, layout, trusted, hosts, joiner, token, pid, extra);
                 runs.add(run);
                 System.out.printf(Locale.ROOT, "[fleet] %s%n", run.json());
                 json.add(run.json());
             }
+            json.addAll(rollouts(n, layout, trusted, authorityKey.publicKey().base64(), hosts, pid));
         }
         return json;
+    }
+
+    /**
+     * Whole-mesh rollouts: N daemons that also rotate and report status, and the real
+     * {@code keymesh rollout} command naming all N nodes, once per --parallel setting. Each node's
+     * epoch must rise by exactly one per rollout.
+     */
+    private List<String> rollouts(int n, KeyLayout layout, TrustedKeys trusted, String trustKey, List<Joiner.Host> hosts,
+                                  long authorityPid) throws Exception {
+        List<String> json = new ArrayList<>();
+        if (ROLLOUT_PARALLEL.isEmpty()) {
+            return json;
+        }
+        List<Client> clients = new ArrayList<>();
+        List<KeymeshDaemon> daemons = new ArrayList<>(n);
+        java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            for (int i = 0; i < n; i++) {
+                if (i % DAEMONS_PER_CLIENT == 0) {
+                    clients.add(etcd.clientBuilder().maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build());
+                }
+                daemons.add(new KeymeshDaemon(clients.get(clients.size() - 1), layout, trusted, hosts.get(i),
+                        dir.resolve("rollout-keys-" + n + "-" + i), true));
+            }
+            awaitApplied(new ArrayList<>(daemons), lastNodeChange(layout));
+            // As NodeDaemon: a status report on a timer as well as after each apply (it renews the lease).
+            timer.scheduleWithFixedDelay(() -> daemons.forEach(KeymeshDaemon::tickStatus), 0, 5, TimeUnit.SECONDS);
+            awaitCount(layout.directory(KeyLayout.Kind.STATUS), n);
+            for (int parallel : ROLLOUT_PARALLEL) {
+                Map<String, Long> epochsBefore = epochs(layout, trusted);
+                Costs before = Costs.now(authorityPid, revision());
+                long started = System.nanoTime();
+                String report = rollout(layout, trustKey, hosts, parallel, n);
+                double seconds = (System.nanoTime() - started) / 1e9;
+                Costs perNode = Costs.now(authorityPid, revision()).since(before, n);
+                Map<String, Long> epochsAfter = epochs(layout, trusted);
+                for (Joiner.Host host : hosts) {
+                    assertEquals(epochsBefore.get(host.node()) + 1, epochsAfter.get(host.node()),
+                            host.node() + " did not rotate exactly once in the rollout: " + report);
+                }
+                String line = String.format(Locale.ROOT, "{\"design\":\"rollout\",\"nodes\":%d,\"parallel\":%d,\"seconds\":%.1f,"
+                        + "\"perRotatedNode\":{%s}}", n, parallel, seconds, perNode.json(n));
+                System.out.printf(Locale.ROOT, "[fleet] %s%n", line);
+                rollouts.add(String.format(Locale.ROOT, "rollout of %d nodes, --parallel %d: %.1f s; per rotated node: daemons' CPU "
+                                + "%.0f ms, etcd CPU %.0f ms, authority CPU %.0f ms, %.0f etcd writes, %.0f watch events", n, parallel,
+                        seconds, perNode.daemonsCpuMillis(), perNode.etcdCpuMillis(), perNode.authorityCpuMillis(), perNode.etcdWrites(),
+                        perNode.watchEvents()));
+                json.add(line);
+            }
+        } finally {
+            timer.shutdownNow();
+            daemons.forEach(SimDaemon::close);
+            clients.forEach(Client::close);
+        }
+        return json;
+    }
+
+    /** Runs {@code keymesh rollout} (the launcher in ops/bin) over the N simulated nodes; returns its JSON report. */
+    private String rollout(KeyLayout layout, String trustKey, List<Joiner.Host> hosts, int parallel, int n) throws Exception {
+        List<String> argv = new ArrayList<>(List.of(io.keymesh.it.testbed.Testbed.BIN.resolve("keymesh").toString(),
+                "--endpoints", etcd.cluster().clientEndpoints().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(",")),
+                "--prefix", layout.prefix(), "--mesh", MESH, "--trust-key", trustKey,
+                "rollout", "--parallel", Integer.toString(parallel), "--timeout", "5m", "-o", "json"));
+        hosts.forEach(h -> argv.add(h.node()));
+        Path progress = dir.resolve("rollout-" + n + "-" + parallel + ".progress");
+        Process process = new ProcessBuilder(argv).redirectError(progress.toFile()).start();
+        String out;
+        try {
+            out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            if (!process.waitFor(60, TimeUnit.MINUTES)) {
+                throw new AssertionError("keymesh rollout did not end within an hour");
+            }
+        } finally {
+            process.destroyForcibly();
+        }
+        if (process.exitValue() != 0 || !out.contains("\"status\":\"done\"")) {
+            throw new AssertionError("keymesh rollout --parallel " + parallel + " failed (exit " + process.exitValue() + "): "
+                    + out + "\n" + Files.readString(progress));
+        }
+        return out;
+    }
+
+    private static Map<String, Long> epochs(KeyLayout layout, TrustedKeys trusted) throws Exception {
+        NodeRecordCheck check = new NodeRecordCheck(layout, trusted, MESH);
+        Map<String, Long> epochs = new HashMap<>();
+        for (io.etcd.jetcd.KeyValue kv : io.keymesh.runtime.etcd.PagedRead.prefix(etcd.client(),
+                layout.directory(KeyLayout.Kind.NODE)).entries()) {
+            NodeRecord record = check.verify(EtcdBytes.text(kv.getKey()), kv.getValue().getBytes()).value();
+            epochs.put(record.node(), record.epoch());
+        }
+        return epochs;
     }
 
     private Run measure(String design, int n, KeyLayout layout, TrustedKeys trusted, List<Joiner.Host> hosts, Joiner joiner,
@@ -266,7 +455,7 @@ class FleetBenchmark {
                 }
                 Client client = clients.get(clients.size() - 1);
                 daemons.add(design.equals("keymesh")
-                        ? new KeymeshDaemon(client, layout, trusted, hosts.get(i), dir)
+                        ? new KeymeshDaemon(client, layout, trusted, hosts.get(i), dir.resolve("keys-" + n + "-" + i), false)
                         : new FullReplaceDaemon(client, layout, trusted, hosts.get(i)));
             }
             long revision = etcd.client().getKVClient().get(EtcdBytes.key(layout.directory(KeyLayout.Kind.NODE)),
@@ -275,8 +464,9 @@ class FleetBenchmark {
             double syncSeconds = (System.nanoTime() - start) / 1e9;
             double heapPerDaemon = (usedHeap() - heapBefore) / 1048576.0 / n;
 
+            System.out.printf(Locale.ROOT, "[fleet] N=%d: %s changes starting at %s%n", n, design, java.time.Instant.now());
             List<Double> latencies = new ArrayList<>();
-            long cpuBefore = cpuMillis(authorityPid);
+            Costs before = Costs.now(authorityPid, revision());
             try (CommitClock commits = new CommitClock(etcd.client(), layout)) {
                 for (int c = 0; c < CHANGES; c++) {
                     Joiner.Host joining = joiner.host("extra-" + extra[0]++, token);
@@ -288,8 +478,7 @@ class FleetBenchmark {
                     }
                 }
             }
-            double cpuPerChange = (cpuMillis(authorityPid) - cpuBefore) / (double) CHANGES;
-            return new Run(design, n, syncSeconds, heapPerDaemon, latencies, cpuPerChange);
+            return new Run(design, n, syncSeconds, heapPerDaemon, latencies, Costs.now(authorityPid, revision()).since(before, CHANGES));
         } finally {
             daemons.forEach(SimDaemon::close);
             clients.forEach(Client::close);
@@ -357,15 +546,15 @@ class FleetBenchmark {
                 + CONVERGE_WAIT);
     }
 
-    private static void awaitNodeCount(KeyLayout layout, int n) throws Exception {
+    private static void awaitCount(String directory, int n) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         long count = 0;
         while (count < n && System.nanoTime() < deadline) {
-            count = etcd.client().getKVClient().get(EtcdBytes.key(layout.directory(KeyLayout.Kind.NODE)),
+            count = etcd.client().getKVClient().get(EtcdBytes.key(directory),
                     GetOption.builder().isPrefix(true).withCountOnly(true).build()).get(10, TimeUnit.SECONDS).getCount();
             Thread.sleep(20);
         }
-        assertEquals(n, count, "not all joins admitted within 5 minutes");
+        assertEquals(n, count, "not all " + n + " keys under " + directory + " there within 5 minutes");
     }
 
     private static long usedHeap() throws InterruptedException {

@@ -1,5 +1,6 @@
 package io.keymesh.daemon.mesh;
 
+import io.keymesh.daemon.collect.PersistentMap;
 import io.keymesh.runtime.etcd.Change;
 import io.keymesh.schema.crypto.Digests;
 import io.keymesh.schema.crypto.TrustedKeys;
@@ -40,6 +41,8 @@ public final class VerifiedMesh {
     private final NodeRecordCheck check;
     private final EpochGuard guard;
     private final Map<String, Entry> byKey = new HashMap<>();
+    /** The records of {@link #byKey} by node name, shared with every snapshot handed out. */
+    private PersistentMap<String, NodeRecord> records = PersistentMap.empty();
     /** The value last refused at each key (or "deleted"): a re-read refuses it again, silently. */
     private final Map<String, String> refusedAt = new HashMap<>();
     private MeshConfig config;
@@ -101,6 +104,7 @@ public final class VerifiedMesh {
             Verified<NodeRecord> verified = check.verify(change.key(), change.value());
             guard.admit(verified);
             byKey.put(change.key(), new Entry(verified.value(), change.value()));
+            records = records.with(verified.value().node(), verified.value());
             refusedAt.remove(change.key());
             return java.util.Optional.empty();
         } catch (RejectedValueException e) {
@@ -145,12 +149,9 @@ public final class VerifiedMesh {
         }
     }
 
+    /** The mesh now; no copy, whatever its size. */
     public MeshSnapshot view() {
-        // One copy, straight into the immutable map the snapshot keeps (MeshSnapshot copies only a mutable map).
-        @SuppressWarnings("unchecked")
-        Map.Entry<String, NodeRecord>[] entries = byKey.values().stream()
-                .map(entry -> Map.entry(entry.record().node(), entry.record())).toArray(Map.Entry[]::new);
-        return new MeshSnapshot(Map.ofEntries(entries), config, revision);
+        return new MeshSnapshot(records, config, revision);
     }
 
     /** Stored bytes by key, for the state file. */

@@ -62,7 +62,8 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
 
     /**
      * The plan for {@code next} from this plan for {@code previous}, looking only at the records
-     * that changed (unchanged records are the same objects from one snapshot to the next); null
+     * that changed ({@link MeshSnapshot#changedSince}: unchanged records are the same objects from
+     * one snapshot to the next, and the maps share them); null
      * when this host's own record or the mesh config changed, which can change every peer.
      */
     public Advance advance(MeshSnapshot previous, MeshSnapshot next, Identity self) {
@@ -71,23 +72,17 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
             return null;
         }
         Map<WireGuardPublicKey, PeerConfig> changes = new HashMap<>();
-        next.records().forEach((node, record) -> {
-            NodeRecord before = previous.records().get(node);
-            if (before != record) {
-                if (before != null) {
-                    changes.putIfAbsent(before.wgPublicKey(), null);
-                }
+        next.changedSince(previous, (node, before, record) -> {
+            if (before != null) {
+                changes.putIfAbsent(before.wgPublicKey(), null);
+            }
+            if (record != null) {
                 PeerConfig peer = DesiredPeers.peerFor(record, own, natKeepaliveSeconds);
                 if (peer != null) {
                     changes.put(peer.publicKey(), peer);
                 } else {
                     changes.putIfAbsent(record.wgPublicKey(), null);
                 }
-            }
-        });
-        previous.records().forEach((node, before) -> {
-            if (!next.records().containsKey(node)) {
-                changes.putIfAbsent(before.wgPublicKey(), null);
             }
         });
         return new Advance(changes, new HashSet<>(changes.keySet()));

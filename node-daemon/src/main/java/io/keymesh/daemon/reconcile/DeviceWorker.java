@@ -1,5 +1,6 @@
 package io.keymesh.daemon.reconcile;
 
+import io.keymesh.daemon.collect.PersistentSet;
 import io.keymesh.daemon.link.LinkManager;
 import io.keymesh.daemon.link.LinkSpec;
 import io.keymesh.daemon.mesh.MeshSnapshot;
@@ -61,8 +62,11 @@ public final class DeviceWorker implements AutoCloseable {
     /** Worker thread: for each replacing peer of the current run, the key it replaces. */
     private final Map<WireGuardPublicKey, WireGuardPublicKey> replacedBy = new HashMap<>();
 
-    /** The device as last read plus what was applied since; {@code peers} is the worker's own, changed in place. */
-    private record KnownDevice(WireGuardPublicKey publicKey, int listenPort, Map<WireGuardPublicKey, PeerConfig> peers, long readAt) {
+    /** The device as last read plus what was applied since; {@code table} is the worker's own, changed in place. */
+    private record KnownDevice(WireGuardPublicKey publicKey, int listenPort, PeerTable table, long readAt) {
+        Map<WireGuardPublicKey, PeerConfig> peers() {
+            return table.peers();
+        }
     }
 
     private final WireGuardDevice device;
@@ -78,7 +82,7 @@ public final class DeviceWorker implements AutoCloseable {
     private final AtomicReference<MeshSnapshot> latest = new AtomicReference<>();
     private final AtomicBoolean queued = new AtomicBoolean();
     /** Worker thread only. */
-    private final Set<WireGuardPublicKey> owned;
+    private PersistentSet<WireGuardPublicKey> owned;
     private LinkSpec ensuredLink;
     private KnownDevice known;
     /** The snapshot and plan the known device matches; null when unknown. */
@@ -87,7 +91,6 @@ public final class DeviceWorker implements AutoCloseable {
     private Identity plannedSelf;
     /** The desired peers of {@link #planned}: the worker's own, changed in place by each advance. */
     private Map<WireGuardPublicKey, PeerConfig> desired;
-    private Set<WireGuardPublicKey> ownedView;
     private Duration backoff = MIN_BACKOFF;
     private volatile MeshSnapshot applied;
     private volatile boolean failing;
@@ -106,8 +109,7 @@ public final class DeviceWorker implements AutoCloseable {
         this.identityKey = identityKey;
         this.interfaceName = interfaceName;
         this.overrides = overrides;
-        this.owned = new HashSet<>(owned);
-        this.ownedView = Set.copyOf(owned);
+        this.owned = PersistentSet.copyOf(owned);
         this.metrics = metrics;
         this.listener = listener;
         metrics.describe("keymesh_daemon_apply_seconds", "histogram", "Time to apply one delta to the device");
@@ -171,7 +173,7 @@ public final class DeviceWorker implements AutoCloseable {
 
     /** The peers keymesh owns on the device. */
     public CompletableFuture<Set<WireGuardPublicKey>> owned() {
-        return CompletableFuture.supplyAsync(() -> ownedView, thread);
+        return CompletableFuture.supplyAsync(() -> owned, thread);
     }
 
     private void run() {
@@ -236,7 +238,7 @@ public final class DeviceWorker implements AutoCloseable {
             // No verified record of this host (or revoked with nothing of ours left): the device stays as it is.
             outsider = plan.standing() == DevicePlan.Standing.OUTSIDER;
             applied = snapshot;
-            listener.applied(snapshot, ownedView);
+            listener.applied(snapshot, owned);
             return;
         }
         outsider = false;
@@ -248,15 +250,14 @@ public final class DeviceWorker implements AutoCloseable {
             device.configure(keys.current(), plan.listenPort());
             metrics.inc("keymesh_daemon_device_settings_total");
             LOG.info("interface {}: private key for {} and listen port {} set", interfaceName, self.wgPublicKey(), plan.listenPort());
-            state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.peers(), state.readAt());
+            state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.table(), state.readAt());
         }
-        boolean ownedChanged = false;
         if (advance == null) {
             // A peer carrying the key of any verified record, revoked ones too, is keymesh's, even if
             // a crash right after adding it kept that from being saved.
             for (NodeRecord record : snapshot.records().values()) {
                 if (state.peers().containsKey(record.wgPublicKey())) {
-                    ownedChanged |= owned.add(record.wgPublicKey());
+                    owned = owned.with(record.wgPublicKey());
                 }
             }
         }
@@ -277,17 +278,14 @@ public final class DeviceWorker implements AutoCloseable {
             LOG.info("interface {}: {} peer(s) added, {} updated, {} removed (revision {})", interfaceName,
                     delta.adds().size(), delta.updates().size(), delta.removals().size(), snapshot.revision());
             for (WireGuardPublicKey removed : delta.removals()) {
-                ownedChanged |= owned.remove(removed);
+                owned = owned.without(removed);
             }
-            PeerTable.applyInPlace(state.peers(), delta);
+            state.table().apply(delta);
         }
         for (WireGuardPublicKey key : advance != null ? advance.scope() : desired.keySet()) {
             if (desired.containsKey(key)) {
-                ownedChanged |= owned.add(key);
+                owned = owned.with(key);
             }
-        }
-        if (ownedChanged) {
-            ownedView = Set.copyOf(owned);
         }
         if (active != null) {
             nudge(keyRotated, replacements, active);
@@ -297,7 +295,7 @@ public final class DeviceWorker implements AutoCloseable {
         plannedPlan = plan;
         plannedSelf = self;
         applied = snapshot;
-        listener.applied(snapshot, ownedView);
+        listener.applied(snapshot, owned);
     }
 
     /** Peers with a session (a handshake in the last 3 minutes): the pairs that carry traffic now. */
@@ -361,7 +359,7 @@ public final class DeviceWorker implements AutoCloseable {
 
     private KnownDevice readBack() throws java.io.IOException {
         DeviceState state = device.read();
-        return new KnownDevice(state.publicKey(), state.listenPort(), new HashMap<>(state.configs()), System.nanoTime());
+        return new KnownDevice(state.publicKey(), state.listenPort(), new PeerTable(state.configs()), System.nanoTime());
     }
 
     @Override

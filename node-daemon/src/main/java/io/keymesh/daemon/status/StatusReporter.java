@@ -45,8 +45,8 @@ public final class StatusReporter {
     static final Duration DEVICE_READ_EVERY = Duration.ofSeconds(30);
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
-    private DeviceState lastDevice;
     private Instant lastDeviceAt = Instant.EPOCH;
+    private int recentHandshakes;
     private long leaseId;
     private NodeStatus lastWritten;
     private boolean failing;
@@ -75,13 +75,14 @@ public final class StatusReporter {
         }
         // Not on every applied revision: a report follows each apply, and a full read of a large device
         // costs far more than the apply itself. Handshake counts may lag by DEVICE_READ_EVERY.
-        boolean readDevice = lastDevice == null || clock.instant().isAfter(lastDeviceAt.plus(DEVICE_READ_EVERY));
-        CompletableFuture<DeviceState> device = readDevice ? worker.read().thenApply(d -> {
-            lastDevice = d;
+        boolean readDevice = lastDeviceAt.equals(Instant.EPOCH) || clock.instant().isAfter(lastDeviceAt.plus(DEVICE_READ_EVERY));
+        // Counted at each device read, not per report: counting walks every peer, a report must not.
+        CompletableFuture<Integer> recent = readDevice ? worker.read().thenCombine(worker.owned(), (d, owned) -> {
             lastDeviceAt = clock.instant();
-            return d;
-        }) : CompletableFuture.completedFuture(lastDevice);
-        device.thenCombine(worker.owned(), (d, owned) -> status(applied, d, owned))
+            recentHandshakes = recentHandshakes(d, owned, lastDeviceAt);
+            return recentHandshakes;
+        }) : CompletableFuture.completedFuture(recentHandshakes);
+        recent.thenCombine(worker.owned(), (handshakes, owned) -> status(applied, owned.size(), handshakes))
                 .thenCompose(this::publish)
                 .whenComplete((ok, error) -> {
                     if (error != null) {
@@ -101,11 +102,8 @@ public final class StatusReporter {
                 });
     }
 
-    NodeStatus status(MeshSnapshot applied, DeviceState device, Set<WireGuardPublicKey> owned) {
-        NodeRecord own = applied.records().get(node);
-        Instant now = clock.instant();
-        // The peers keymesh configured, as of the last apply; handshakes as of the last device read.
-        int peers = owned.size();
+    /** The peers keymesh configured ({@code owned}, as of the last apply) with a handshake in the last 3 minutes. */
+    static int recentHandshakes(DeviceState device, Set<WireGuardPublicKey> owned, Instant now) {
         int recent = 0;
         for (WireGuardPublicKey key : owned) {
             PeerStatus peer = device.peers().get(key);
@@ -113,6 +111,12 @@ public final class StatusReporter {
                 recent++;
             }
         }
+        return recent;
+    }
+
+    private NodeStatus status(MeshSnapshot applied, int peers, int recent) {
+        NodeRecord own = applied.records().get(node);
+        Instant now = clock.instant();
         return new NodeStatus(node, own == null ? 0 : own.epoch(), version, applied.revision(), peers, recent, now);
     }
 

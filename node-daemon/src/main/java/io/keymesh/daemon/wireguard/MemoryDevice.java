@@ -9,20 +9,20 @@ import java.util.Map;
 public final class MemoryDevice implements WireGuardDevice {
     private WireGuardPublicKey publicKey;
     private int listenPort;
-    private Map<WireGuardPublicKey, PeerConfig> peers = new LinkedHashMap<>();
+    private final PeerTable peers = new PeerTable();
     private long mutations;
 
     @Override
     public synchronized DeviceState read() {
         Map<WireGuardPublicKey, PeerStatus> status = new LinkedHashMap<>();
-        peers.forEach((key, config) -> status.put(key, new PeerStatus(config, handshakes.get(key), 0, 0)));
+        peers.peers().forEach((key, config) -> status.put(key, new PeerStatus(config, handshakes.get(key), 0, 0)));
         return new DeviceState(publicKey, listenPort, status);
     }
 
     @Override
     public synchronized void apply(PeerDelta delta) {
         if (!delta.isEmpty()) {
-            peers = PeerTable.apply(peers, delta);
+            peers.apply(delta);
             mutations++;
         }
     }
@@ -38,8 +38,8 @@ public final class MemoryDevice implements WireGuardDevice {
 
     /** Records the nudge: an in-memory device has no tunnel to send through. */
     @Override
-    public synchronized void nudge(java.util.Collection<PeerConfig> peers) {
-        peers.forEach(p -> nudged.add(p.publicKey()));
+    public synchronized void nudge(java.util.Collection<PeerConfig> targets) {
+        targets.forEach(p -> nudged.add(p.publicKey()));
     }
 
     /** The peers nudged so far, in order. */

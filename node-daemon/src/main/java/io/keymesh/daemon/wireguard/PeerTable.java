@@ -3,6 +3,8 @@ package io.keymesh.daemon.wireguard;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.IpPrefix;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,42 +12,77 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What applying a delta does to a device's peers, with WireGuard's semantics: setting a peer
- * replaces its allowed IPs, and an allowed IP belongs to one peer at a time, so giving it to one
- * takes it from any other. Pure; the in-memory device and the device worker (for the device it
- * knows between full reads) use it.
+ * A device's peers and what applying a delta does to them, with WireGuard's semantics: setting
+ * a peer replaces its allowed IPs, and an allowed IP belongs to one peer at a time, so giving it
+ * to one takes it from any other. It indexes which peer holds each allowed IP, as WireGuard's own
+ * table does, so a delta costs what it changes, not a scan of every peer. Mutable, not thread
+ * safe; the in-memory device and the device worker (for the device it knows between full reads)
+ * each own one.
  */
 public final class PeerTable {
-    private PeerTable() {
+    private final Map<WireGuardPublicKey, PeerConfig> peers = new LinkedHashMap<>();
+    private final Map<IpPrefix, WireGuardPublicKey> holders = new HashMap<>();
+    private final Map<WireGuardPublicKey, PeerConfig> view = Collections.unmodifiableMap(peers);
+
+    public PeerTable() {
     }
 
+    /** A table holding {@code peers} (as read from a device). */
+    public PeerTable(Map<WireGuardPublicKey, PeerConfig> peers) {
+        apply(new PeerDelta(List.copyOf(peers.values()), List.of(), List.of()));
+    }
+
+    /** The peers now, read-only and live: it changes with the table. */
+    public Map<WireGuardPublicKey, PeerConfig> peers() {
+        return view;
+    }
+
+    /** {@code peers} after {@code delta}, as a new map. */
     public static Map<WireGuardPublicKey, PeerConfig> apply(Map<WireGuardPublicKey, PeerConfig> peers, PeerDelta delta) {
-        Map<WireGuardPublicKey, PeerConfig> result = new LinkedHashMap<>(peers);
-        applyInPlace(result, delta);
-        return result;
+        PeerTable table = new PeerTable(peers);
+        table.apply(delta);
+        return new LinkedHashMap<>(table.peers());
     }
 
-    /** The same, changing {@code result} itself: no copy of a large table for a one-peer delta. */
-    public static void applyInPlace(Map<WireGuardPublicKey, PeerConfig> result, PeerDelta delta) {
+    public void apply(PeerDelta delta) {
         List<PeerConfig> sets = new ArrayList<>(delta.adds());
         sets.addAll(delta.updates());
         for (PeerConfig set : sets) {
-            PeerConfig previous = result.get(set.publicKey());
-            boolean sameIps = previous != null && previous.allowedIps().equals(set.allowedIps());
-            // A peer keeping its own allowed IPs takes them from nobody (an IP has one peer): no scan.
-            Set<IpPrefix> taken = sameIps ? Set.of() : new HashSet<>(set.allowedIps());
-            if (!taken.isEmpty()) {
-                result.replaceAll((key, other) -> key.equals(set.publicKey()) || other.allowedIps().stream().noneMatch(taken::contains)
-                        ? other
-                        : new PeerConfig(key, other.endpoint(), other.keepaliveSeconds(),
-                                other.allowedIps().stream().filter(ip -> !taken.contains(ip)).toList()));
+            PeerConfig before = peers.get(set.publicKey());
+            if (before == null || !before.allowedIps().equals(set.allowedIps())) {
+                takeAllowedIps(set, before);
             }
-            PeerConfig before = result.get(set.publicKey());
             // No desired endpoint keeps the one the device has (learned by roaming).
-            result.put(set.publicKey(), set.endpoint() == null && before != null
+            peers.put(set.publicKey(), set.endpoint() == null && before != null
                     ? new PeerConfig(set.publicKey(), before.endpoint(), set.keepaliveSeconds(), set.allowedIps())
                     : set);
         }
-        delta.removals().forEach(result::remove);
+        for (WireGuardPublicKey removed : delta.removals()) {
+            PeerConfig gone = peers.remove(removed);
+            if (gone != null) {
+                gone.allowedIps().forEach(ip -> holders.remove(ip, removed));
+            }
+        }
+    }
+
+    /** Gives {@code set} its allowed IPs: taken from whichever other peers hold them, and released where it held others. */
+    private void takeAllowedIps(PeerConfig set, PeerConfig before) {
+        WireGuardPublicKey key = set.publicKey();
+        Map<WireGuardPublicKey, Set<IpPrefix>> takenFrom = new HashMap<>();
+        for (IpPrefix ip : set.allowedIps()) {
+            WireGuardPublicKey holder = holders.put(ip, key);
+            if (holder != null && !holder.equals(key)) {
+                takenFrom.computeIfAbsent(holder, k -> new HashSet<>()).add(ip);
+            }
+        }
+        takenFrom.forEach((holder, taken) -> {
+            PeerConfig other = peers.get(holder);
+            peers.put(holder, new PeerConfig(holder, other.endpoint(), other.keepaliveSeconds(),
+                    other.allowedIps().stream().filter(ip -> !taken.contains(ip)).toList()));
+        });
+        if (before != null) {
+            Set<IpPrefix> kept = new HashSet<>(set.allowedIps());
+            before.allowedIps().stream().filter(ip -> !kept.contains(ip)).forEach(ip -> holders.remove(ip, key));
+        }
     }
 }
