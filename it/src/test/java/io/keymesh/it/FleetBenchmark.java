@@ -10,6 +10,7 @@ import io.keymesh.daemon.mesh.VerifiedMesh;
 import io.keymesh.daemon.reconcile.DeviceOverrides;
 import io.keymesh.daemon.reconcile.DeviceWorker;
 import io.keymesh.daemon.rotate.KeyRotation;
+import io.keymesh.daemon.status.ReportPacer;
 import io.keymesh.daemon.status.StatusReporter;
 import io.keymesh.daemon.wireguard.DesiredPeers;
 import io.keymesh.daemon.wireguard.MemoryDevice;
@@ -73,6 +74,9 @@ class FleetBenchmark {
     private static final List<Integer> ROLLOUT_PARALLEL = java.util.Arrays.stream(
             System.getProperty("keymesh.fleet.rolloutParallel", "").split(",")).map(String::strip).filter(p -> !p.isEmpty())
             .map(Integer::valueOf).toList();
+    /** Timers of the simulated daemons' status reports (NodeDaemon uses its Vert.x timers). */
+    private static final java.util.concurrent.ScheduledExecutorService TIMER = java.util.concurrent.Executors.newScheduledThreadPool(1,
+            io.keymesh.runtime.DaemonThreads.named("fleet-status-timer"));
     private static final Duration CONVERGE_WAIT = Duration.ofMinutes(3);
 
     @TempDir
@@ -127,17 +131,19 @@ class FleetBenchmark {
             Metrics metrics = new Metrics();
             rotation = rotates ? new KeyRotation(client, layout, MESH, host.node(), host.identity(), keys,
                     List.of(Endpoint.parse("192.0.2.10:51820")), metrics, Clock.systemUTC()) : null;
-            StatusReporter[] reporter = {null};
+            ReportPacer[] reports = {null};
             worker = new DeviceWorker(new MemoryDevice(), null, keys, host.node(), host.identity().publicKey(), "sim",
                     DeviceOverrides.NONE, java.util.Set.of(), metrics, (snapshot, owned) -> {
                         applied(snapshot.revision());
                         if (rotation != null) {
                             rotation.observe(snapshot);
-                            reporter[0].tick();
+                            reports[0].request();
                         }
                     });
             status = rotates ? new StatusReporter(client, layout, host.node(), "fleet-benchmark", worker, Clock.systemUTC()) : null;
-            reporter[0] = status;
+            reports[0] = rotates ? new ReportPacer(Clock.systemUTC(),
+                    (delay, action) -> TIMER.schedule(action, delay.toMillis(), TimeUnit.MILLISECONDS),
+                    () -> worker.applied() == null ? 0 : worker.applied().records().size(), status::tick) : null;
             feed = new MeshFeed(new VerifiedMesh(layout, trusted, MESH, Map.of()), layout, metrics, worker::submit, () -> {
             });
             feed.start(client);
@@ -282,6 +288,28 @@ class FleetBenchmark {
                 .get(10, TimeUnit.SECONDS).getKvs().get(0).getModRevision();
     }
 
+    /** CPU time of this JVM's live threads by name, digits dropped ("keymesh-device-12" counts as "keymesh-device-"). */
+    private static Map<String, Long> threadCpuByName() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> byName = new HashMap<>();
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            long cpu = info == null ? -1 : threads.getThreadCpuTime(info.getThreadId());
+            if (cpu > 0) {
+                byName.merge(info.getThreadName().replaceAll("[0-9]+", ""), cpu, Long::sum);
+            }
+        }
+        return byName;
+    }
+
+    /** Where the daemons' CPU went between two {@link #threadCpuByName} readings: the top groups, microseconds per change. */
+    private static String cpuBreakdown(Map<String, Long> before, Map<String, Long> after, int changes) {
+        return after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / 1000.0 / changes))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(8)
+                .map(e -> String.format(Locale.ROOT, "%s %.0f us", e.getKey(), e.getValue()))
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     private static long revision() throws Exception {
         return etcd.client().getKVClient().get(EtcdBytes.key("/"), GetOption.builder().withCountOnly(true).build())
                 .get(10, TimeUnit.SECONDS).getHeader().getRevision();
@@ -364,7 +392,7 @@ class FleetBenchmark {
         }
         List<Client> clients = new ArrayList<>();
         List<KeymeshDaemon> daemons = new ArrayList<>(n);
-        java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        java.util.concurrent.ScheduledFuture<?> periodic = null;
         try {
             for (int i = 0; i < n; i++) {
                 if (i % DAEMONS_PER_CLIENT == 0) {
@@ -375,11 +403,12 @@ class FleetBenchmark {
             }
             awaitApplied(new ArrayList<>(daemons), lastNodeChange(layout));
             // As NodeDaemon: a status report on a timer as well as after each apply (it renews the lease).
-            timer.scheduleWithFixedDelay(() -> daemons.forEach(KeymeshDaemon::tickStatus), 0, 5, TimeUnit.SECONDS);
+            periodic = TIMER.scheduleWithFixedDelay(() -> daemons.forEach(KeymeshDaemon::tickStatus), 0, 5, TimeUnit.SECONDS);
             awaitCount(layout.directory(KeyLayout.Kind.STATUS), n);
             for (int parallel : ROLLOUT_PARALLEL) {
                 Map<String, Long> epochsBefore = epochs(layout, trusted);
                 Costs before = Costs.now(authorityPid, revision());
+            Map<String, Long> threadsBefore = threadCpuByName();
                 long started = System.nanoTime();
                 String report = rollout(layout, trustKey, hosts, parallel, n);
                 double seconds = (System.nanoTime() - started) / 1e9;
@@ -399,7 +428,9 @@ class FleetBenchmark {
                 json.add(line);
             }
         } finally {
-            timer.shutdownNow();
+            if (periodic != null) {
+                periodic.cancel(false);
+            }
             daemons.forEach(SimDaemon::close);
             clients.forEach(Client::close);
         }
@@ -467,6 +498,7 @@ class FleetBenchmark {
             System.out.printf(Locale.ROOT, "[fleet] N=%d: %s changes starting at %s%n", n, design, java.time.Instant.now());
             List<Double> latencies = new ArrayList<>();
             Costs before = Costs.now(authorityPid, revision());
+            Map<String, Long> threadsBefore = threadCpuByName();
             try (CommitClock commits = new CommitClock(etcd.client(), layout)) {
                 for (int c = 0; c < CHANGES; c++) {
                     Joiner.Host joining = joiner.host("extra-" + extra[0]++, token);
@@ -478,6 +510,8 @@ class FleetBenchmark {
                     }
                 }
             }
+            System.out.printf(Locale.ROOT, "[fleet] N=%d %s: CPU per change by thread: %s%n", n, design,
+                    cpuBreakdown(threadsBefore, threadCpuByName(), CHANGES));
             return new Run(design, n, syncSeconds, heapPerDaemon, latencies, Costs.now(authorityPid, revision()).since(before, CHANGES));
         } finally {
             daemons.forEach(SimDaemon::close);

@@ -174,14 +174,16 @@ class PeerApplyBenchmark {
                 new io.keymesh.daemon.keys.WireGuardKeys(java.nio.file.Path.of("/nonexistent-unused"), own, null), "self",
                 identity.publicKey(), "bench", DeviceOverrides.NONE, Set.copyOf(keys), new Metrics(),
                 (snapshot, owned) -> appliedQueue.add(snapshot))) {
-            MeshSnapshot first = new MeshSnapshot(records, null, revision);
+            // As the daemon's VerifiedMesh does: each snapshot is the previous one with one record replaced.
+            io.keymesh.daemon.collect.PersistentMap<String, NodeRecord> mesh = io.keymesh.daemon.collect.PersistentMap.copyOf(records);
+            MeshSnapshot first = new MeshSnapshot(mesh, null, revision);
             worker.submit(first);
             awaitApplied(appliedQueue, first);
             for (int round = 0; round < ROUNDS; round++) {
-                NodeRecord old = records.get("node-" + round);
-                records.put(old.node(), record(old.node(), 2, old.identityKey(), old.wgPublicKey(),
+                NodeRecord old = mesh.get("node-" + round);
+                mesh = mesh.with(old.node(), record(old.node(), 2, old.identityKey(), old.wgPublicKey(),
                         Endpoint.parse("192.0.2.2:" + (30000 + round)), round));
-                MeshSnapshot next = new MeshSnapshot(records, null, ++revision);
+                MeshSnapshot next = new MeshSnapshot(mesh, null, ++revision);
                 long t = System.nanoTime();
                 worker.submit(next);
                 awaitApplied(appliedQueue, next);

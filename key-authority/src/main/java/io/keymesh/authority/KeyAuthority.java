@@ -108,7 +108,10 @@ public final class KeyAuthority implements AutoCloseable {
             @Override
             public void changes(List<Change> changes, long upTo) {
                 cache.apply(changes, upTo);
-                schedule();
+                // Daemons' status reports come by the thousand during a rollout and decide nothing: no pass for them.
+                if (changes.stream().anyMatch(c -> cache.concernsDecisions(c.key()))) {
+                    schedule();
+                }
             }
 
             @Override

@@ -12,6 +12,7 @@ import io.keymesh.daemon.reconcile.DeviceWorker;
 import io.keymesh.daemon.reconcile.Identity;
 import io.keymesh.daemon.rotate.KeyRotation;
 import io.keymesh.daemon.state.StateFile;
+import io.keymesh.daemon.status.ReportPacer;
 import io.keymesh.daemon.status.StatusReporter;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
 import io.keymesh.runtime.Cli;
@@ -68,7 +69,7 @@ public final class NodeDaemon implements AutoCloseable {
     private final String version;
     private StateFile.Saved lastSaved;
     private HttpServer http;
-    private volatile StatusReporter status;
+    private volatile ReportPacer statusReports;
 
     public NodeDaemon(DaemonSettings settings, Client client, NodeKeys keys, WireGuardDevice device, LinkManager links, Metrics metrics,
                       String version) {
@@ -105,7 +106,15 @@ public final class NodeDaemon implements AutoCloseable {
     public void start() throws Exception {
         feed.start(client);
         StatusReporter status = new StatusReporter(client, settings.layout(), settings.node(), version, worker, Clock.systemUTC());
-        this.status = status;
+        this.statusReports = new ReportPacer(Clock.systemUTC(),
+                (delay, action) -> vertx.setTimer(Math.max(1, delay.toMillis()), id -> action.run()),
+                () -> worker.applied() == null ? 0 : worker.applied().records().size(), () -> {
+                    try {
+                        vertx.runOnContext(v -> status.tick());
+                    } catch (RuntimeException e) {
+                        // closing
+                    }
+                });
         vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());
         if (settings.http() != null) {
             http = new DaemonHttp(vertx, worker, metrics, this::isReady).listen(settings.http())
@@ -136,13 +145,9 @@ public final class NodeDaemon implements AutoCloseable {
         if (unsaved.getAndSet(owned) == null) {
             stateWriter.execute(this::save);
         }
-        StatusReporter reporter = status;
-        if (reporter != null) {
-            try {
-                vertx.runOnContext(v -> reporter.tick()); // report the applied revision now: rollouts wait on it
-            } catch (RuntimeException e) {
-                // closing
-            }
+        ReportPacer reports = statusReports;
+        if (reports != null) {
+            reports.request(); // report the applied revision soon: rollouts wait on it
         }
     }
 

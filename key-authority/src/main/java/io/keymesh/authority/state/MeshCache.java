@@ -70,6 +70,13 @@ public final class MeshCache implements MeshView {
     private final Map<String, Stored<EnrollmentResult>> results = new HashMap<>();
     private final Map<String, PendingEnrollment> enrollments = new TreeMap<>();
     private final Map<String, Stored<OperatorRequest>> requests = new TreeMap<>();
+    /**
+     * Indexes kept with each change, so that a leader pass costs what is pending, not the size of
+     * the mesh or the history of requests: the nodes whose enrollment has no answer to its digest,
+     * and the pending requests (in the orders of the maps above).
+     */
+    private final Set<String> unanswered = new java.util.TreeSet<>();
+    private final Map<String, Stored<OperatorRequest>> pending = new TreeMap<>();
     private final Map<String, Long> ipam = new HashMap<>();
     private final Set<String> tombstones = new HashSet<>();
     private final Set<String> unverified = new HashSet<>();
@@ -91,6 +98,8 @@ public final class MeshCache implements MeshView {
             results.clear();
             enrollments.clear();
             requests.clear();
+            unanswered.clear();
+            pending.clear();
             ipam.clear();
             tombstones.clear();
             unverified.clear();
@@ -140,8 +149,19 @@ public final class MeshCache implements MeshView {
                 }
             }
             case TOKEN -> put(tokens, name, change, JoinToken.class, JoinToken::id);
-            case ENROLL_RESULT -> put(results, name, change, EnrollmentResult.class, EnrollmentResult::node);
-            case REQUEST -> put(requests, name, change, OperatorRequest.class, OperatorRequest::id);
+            case ENROLL_RESULT -> {
+                put(results, name, change, EnrollmentResult.class, EnrollmentResult::node);
+                indexAnswer(name);
+            }
+            case REQUEST -> {
+                put(requests, name, change, OperatorRequest.class, OperatorRequest::id);
+                Stored<OperatorRequest> request = requests.get(name);
+                if (request != null && request.isValid() && request.value().status() == RequestStatus.PENDING) {
+                    pending.put(name, request);
+                } else {
+                    pending.remove(name);
+                }
+            }
             case ENROLL -> {
                 if (change.isDelete()) {
                     enrollments.remove(name);
@@ -149,6 +169,7 @@ public final class MeshCache implements MeshView {
                     enrollments.put(name, new PendingEnrollment(name, change.value(), Digests.sha256Hex(change.value()),
                             change.modRevision()));
                 }
+                indexAnswer(name);
             }
             case IPAM -> {
                 if (change.isDelete()) {
@@ -172,6 +193,21 @@ public final class MeshCache implements MeshView {
                 // config, keys, status, audit: not part of the authority's decisions
             }
         }
+    }
+
+    private void indexAnswer(String node) {
+        PendingEnrollment e = enrollments.get(node);
+        Stored<EnrollmentResult> result = results.get(node);
+        if (e != null && (result == null || !result.isValid() || !result.value().requestDigest().equals(e.digest()))) {
+            unanswered.add(node);
+        } else {
+            unanswered.remove(node);
+        }
+    }
+
+    /** Whether a change under {@code key} can change what the leader decides (status reports and the audit log cannot). */
+    public boolean concernsDecisions(String key) {
+        return layout.parse(key).map(k -> k.kind() != KeyLayout.Kind.STATUS && k.kind() != KeyLayout.Kind.AUDIT).orElse(false);
     }
 
     private Stored<NodeRecord> verifyNode(Change change) {
@@ -242,26 +278,17 @@ public final class MeshCache implements MeshView {
     public List<PendingEnrollment> unansweredEnrollments() {
         lock.lock();
         try {
-            List<PendingEnrollment> pending = new ArrayList<>();
-            for (PendingEnrollment e : enrollments.values()) {
-                Stored<EnrollmentResult> result = results.get(e.node());
-                if (result == null || !result.isValid() || !result.value().requestDigest().equals(e.digest())) {
-                    pending.add(e);
-                }
-            }
-            return pending;
+            return unanswered.stream().map(enrollments::get).toList();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Operator requests still marked pending, in id order. */
+    /** Requests still pending, in id order. */
     public List<Stored<OperatorRequest>> pendingRequests() {
         lock.lock();
         try {
-            return requests.values().stream()
-                    .filter(r -> r.isValid() && r.value().status() == RequestStatus.PENDING)
-                    .toList();
+            return List.copyOf(pending.values());
         } finally {
             lock.unlock();
         }

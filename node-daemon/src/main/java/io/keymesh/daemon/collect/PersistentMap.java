@@ -94,7 +94,9 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
         return h ^ (h >>> 16);
     }
 
+    /** Five bits of the hash per level; at shift 30 the last two. Two different hashes part by then (deeper is a Collision). */
     private static int bit(int hash, int shift) {
+        assert shift <= 30 : shift;
         return 1 << ((hash >>> shift) & 31);
     }
 
@@ -259,7 +261,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
             }
             return;
         }
-        // Different shapes (or a leaf replaced): small subtrees by now, compared entry by entry.
+        if (a instanceof Leaf x && b instanceof Leaf y && x.key().equals(y.key())) {
+            difference.changed(x.key(), x.value(), y.value()); // one value replaced: the common case
+            return;
+        }
+        // Different shapes: small subtrees by now, compared entry by entry.
         Map<Object, Object> left = new java.util.HashMap<>();
         leaves(a, leaf -> left.put(leaf.key(), leaf.value()));
         leaves(b, leaf -> {

@@ -16,6 +16,10 @@ import java.util.Map;
  * @param revision every node record change up to this etcd revision is included
  */
 public record MeshSnapshot(PersistentMap<String, NodeRecord> records, MeshConfig config, long revision) {
+    public MeshSnapshot {
+        java.util.Objects.requireNonNull(records, "records");
+    }
+
     public MeshSnapshot(Map<String, NodeRecord> records, MeshConfig config, long revision) {
         this(PersistentMap.copyOf(records), config, revision);
     }

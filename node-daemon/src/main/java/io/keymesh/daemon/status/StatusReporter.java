@@ -6,7 +6,6 @@ import io.etcd.jetcd.options.PutOption;
 import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.daemon.reconcile.DeviceWorker;
 import io.keymesh.daemon.wireguard.DeviceState;
-import io.keymesh.daemon.wireguard.PeerStatus;
 import io.keymesh.runtime.etcd.EtcdBytes;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.json.Json;
@@ -17,6 +16,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,7 +47,7 @@ public final class StatusReporter {
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
     private Instant lastDeviceAt = Instant.EPOCH;
-    private int recentHandshakes;
+    private Map<WireGuardPublicKey, Instant> recentHandshakes = Map.of();
     private long leaseId;
     private NodeStatus lastWritten;
     private boolean failing;
@@ -76,13 +77,13 @@ public final class StatusReporter {
         // Not on every applied revision: a report follows each apply, and a full read of a large device
         // costs far more than the apply itself. Handshake counts may lag by DEVICE_READ_EVERY.
         boolean readDevice = lastDeviceAt.equals(Instant.EPOCH) || clock.instant().isAfter(lastDeviceAt.plus(DEVICE_READ_EVERY));
-        // Counted at each device read, not per report: counting walks every peer, a report must not.
-        CompletableFuture<Integer> recent = readDevice ? worker.read().thenCombine(worker.owned(), (d, owned) -> {
+        // The device's handshake times are taken at each read; a report counts only those, never walking every peer.
+        CompletableFuture<Map<WireGuardPublicKey, Instant>> handshakes = readDevice ? worker.read().thenApply(d -> {
             lastDeviceAt = clock.instant();
-            recentHandshakes = recentHandshakes(d, owned, lastDeviceAt);
+            recentHandshakes = recentHandshakes(d, lastDeviceAt);
             return recentHandshakes;
         }) : CompletableFuture.completedFuture(recentHandshakes);
-        recent.thenCombine(worker.owned(), (handshakes, owned) -> status(applied, owned.size(), handshakes))
+        handshakes.thenCombine(worker.owned(), (recent, owned) -> status(applied, owned, recent))
                 .thenCompose(this::publish)
                 .whenComplete((ok, error) -> {
                     if (error != null) {
@@ -102,21 +103,28 @@ public final class StatusReporter {
                 });
     }
 
-    /** The peers keymesh configured ({@code owned}, as of the last apply) with a handshake in the last 3 minutes. */
-    static int recentHandshakes(DeviceState device, Set<WireGuardPublicKey> owned, Instant now) {
-        int recent = 0;
-        for (WireGuardPublicKey key : owned) {
-            PeerStatus peer = device.peers().get(key);
-            if (peer != null && peer.lastHandshake() != null && peer.lastHandshake().isAfter(now.minus(RECENT_HANDSHAKE))) {
-                recent++;
+    /** Each peer of {@code device} with a handshake in the last 3 minutes, and when it was. */
+    static Map<WireGuardPublicKey, Instant> recentHandshakes(DeviceState device, Instant now) {
+        Map<WireGuardPublicKey, Instant> recent = new HashMap<>();
+        device.peers().forEach((key, peer) -> {
+            if (peer.lastHandshake() != null && peer.lastHandshake().isAfter(now.minus(RECENT_HANDSHAKE))) {
+                recent.put(key, peer.lastHandshake());
             }
-        }
+        });
         return recent;
     }
 
-    private NodeStatus status(MeshSnapshot applied, int peers, int recent) {
+    /** The peers keymesh configured (as of the last apply), and those of them with a handshake in the last 3 minutes (as of the last read). */
+    private NodeStatus status(MeshSnapshot applied, Set<WireGuardPublicKey> owned, Map<WireGuardPublicKey, Instant> handshakes) {
         NodeRecord own = applied.records().get(node);
         Instant now = clock.instant();
+        int recent = 0;
+        for (Map.Entry<WireGuardPublicKey, Instant> handshake : handshakes.entrySet()) {
+            if (owned.contains(handshake.getKey()) && handshake.getValue().isAfter(now.minus(RECENT_HANDSHAKE))) {
+                recent++;
+            }
+        }
+        int peers = owned.size();
         return new NodeStatus(node, own == null ? 0 : own.epoch(), version, applied.revision(), peers, recent, now);
     }
 

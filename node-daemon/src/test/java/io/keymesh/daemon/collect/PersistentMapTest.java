@@ -25,7 +25,9 @@ class PersistentMapTest {
 
     private static Key key(Random random, int id) {
         // Few distinct hashes among many ids: collisions, and hashes sharing long prefixes.
-        int[] hashes = {0, 1, 32, 1 << 30, -1, Integer.MIN_VALUE, 0x7fff0000, 12345};
+        // The map spreads h into h ^ (h >>> 16): these reach it as 0, 0x40000000, 0x80000000 and 0xC0000000,
+        // parting only in the top two bits (the last level), beside collisions and low-bit differences.
+        int[] hashes = {0, 0x40004000, 0x80008000, 0xC000C000, 1, 32, -1, Integer.MIN_VALUE, 0x7fff0000, 12345};
         return new Key(id, id < 40 ? hashes[id % hashes.length] : id * 0x9E3779B9);
     }
 
@@ -51,13 +53,18 @@ class PersistentMapTest {
                     }
                 }
                 assertEquals(expected, map);
+                assertEquals(expected, new HashMap<>(map), "iteration yields exactly the entries");
                 assertEquals(expected.size(), map.size());
                 assertEquals(expectedBefore, before, "an older version never changes");
                 PersistentMap<Key, String> current = map;
                 expected.forEach((k, v) -> assertEquals(v, current.get(k)));
 
                 Map<Key, String[]> reported = new HashMap<>();
-                PersistentMap.diff(before, map, (k, was, now) -> reported.put(k, new String[] {was, now}));
+                PersistentMap.diff(before, map, (k, was, now) -> {
+                    if (reported.put(k, new String[] {was, now}) != null) {
+                        throw new AssertionError(k + " reported twice");
+                    }
+                });
                 Map<Key, String[]> naive = new HashMap<>();
                 for (Key k : union(expectedBefore, expected)) {
                     String was = expectedBefore.get(k);
@@ -99,6 +106,19 @@ class PersistentMapTest {
         assertNull(reported.get("node-10000")[0]);
         assertEquals(10_000, next.size());
         assertNull(next.get(null));
+    }
+
+    @Test
+    void aPersistentSetKeepsEveryVersion() {
+        PersistentSet<String> empty = PersistentSet.empty();
+        PersistentSet<String> ab = empty.with("a").with("b");
+        PersistentSet<String> b = ab.without("a");
+        assertEquals(java.util.Set.of("a", "b"), ab);
+        assertEquals(java.util.Set.of("b"), b);
+        assertEquals(java.util.Set.of(), empty);
+        assertSame(ab, ab.with("a"));
+        assertSame(b, b.without("a"));
+        assertEquals(java.util.Set.of("x", "y"), PersistentSet.copyOf(java.util.List.of("x", "y", "x")));
     }
 
     @Test
