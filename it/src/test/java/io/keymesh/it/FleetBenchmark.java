@@ -55,11 +55,15 @@ import org.junit.jupiter.api.io.TempDir;
  * build: the same watch and verification, but every change rebuilds the full peer list and
  * replaces the whole device configuration. A change is one more node joining, which every daemon
  * must add as a peer. Convergence latency is from the moment a watcher in this JVM sees the
- * commit to the moment a daemon has it on its device.
+ * commit to the moment a daemon has it on its device. Per change it also takes the CPU of this
+ * JVM (all daemons), of the etcd members and of the authority, etcd write transactions and watch
+ * events sent. Then, with daemons that also rotate their keys and report status as NodeDaemon
+ * does, it times {@code keymesh rollout} of all N nodes at each {@code keymesh.fleet.rolloutParallel}.
  *
  * <p>Run: {@code mvn -B verify -Pbench -pl it -am -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
- * -Dit.test=FleetBenchmark -Dfailsafe.failIfNoSpecifiedTests=false -Dkeymesh.fleet.nodes=100,1000}.
- * Writes {@code target/benchmarks/fleet.json}.
+ * -Dit.test=FleetBenchmark -Dfailsafe.failIfNoSpecifiedTests=false -Dkeymesh.fleet.nodes=100,300,1000
+ * -Dkeymesh.fleet.rolloutParallel=25,100}. Writes {@code target/benchmarks/fleet.json} and
+ * {@code fleet-latency.svg}.
  */
 class FleetBenchmark {
     @RegisterExtension
@@ -489,9 +493,7 @@ class FleetBenchmark {
                         ? new KeymeshDaemon(client, layout, trusted, hosts.get(i), dir.resolve("keys-" + n + "-" + i), false)
                         : new FullReplaceDaemon(client, layout, trusted, hosts.get(i)));
             }
-            long revision = etcd.client().getKVClient().get(EtcdBytes.key(layout.directory(KeyLayout.Kind.NODE)),
-                    GetOption.builder().isPrefix(true).withCountOnly(true).build()).get(10, TimeUnit.SECONDS).getHeader().getRevision();
-            awaitApplied(daemons, revision);
+            awaitApplied(daemons, lastNodeChange(layout));
             double syncSeconds = (System.nanoTime() - start) / 1e9;
             double heapPerDaemon = (usedHeap() - heapBefore) / 1048576.0 / n;
 
