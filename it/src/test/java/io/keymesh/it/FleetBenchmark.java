@@ -126,7 +126,7 @@ class FleetBenchmark {
         private final MeshFeed feed;
         private final DeviceWorker worker;
         private final KeyRotation rotation;
-        private final StatusReporter status;
+        private final ReportPacer reports;
 
         KeymeshDaemon(Client client, KeyLayout layout, TrustedKeys trusted, Joiner.Host host, Path keyDirectory, boolean rotates)
                 throws java.io.IOException {
@@ -135,27 +135,29 @@ class FleetBenchmark {
             Metrics metrics = new Metrics();
             rotation = rotates ? new KeyRotation(client, layout, MESH, host.node(), host.identity(), keys,
                     List.of(Endpoint.parse("192.0.2.10:51820")), metrics, Clock.systemUTC()) : null;
-            ReportPacer[] reports = {null};
+            ReportPacer[] pacer = {null};
             worker = new DeviceWorker(new MemoryDevice(), null, keys, host.node(), host.identity().publicKey(), "sim",
                     DeviceOverrides.NONE, java.util.Set.of(), metrics, (snapshot, owned) -> {
                         applied(snapshot.revision());
                         if (rotation != null) {
                             rotation.observe(snapshot);
-                            reports[0].request();
+                            pacer[0].request();
                         }
                     });
-            status = rotates ? new StatusReporter(client, layout, host.node(), "fleet-benchmark", worker, Clock.systemUTC()) : null;
-            reports[0] = rotates ? new ReportPacer(Clock.systemUTC(),
+            StatusReporter status = rotates ? new StatusReporter(client, layout, host.node(), "fleet-benchmark", worker, Clock.systemUTC()) : null;
+            pacer[0] = rotates ? new ReportPacer(System::nanoTime,
                     (delay, action) -> TIMER.schedule(action, delay.toMillis(), TimeUnit.MILLISECONDS),
                     () -> worker.applied() == null ? 0 : worker.applied().records().size(), status::tick) : null;
+            this.reports = pacer[0];
             feed = new MeshFeed(new VerifiedMesh(layout, trusted, MESH, Map.of()), layout, metrics, worker::submit, () -> {
             });
             feed.start(client);
         }
 
-        void tickStatus() {
-            if (status != null) {
-                status.tick();
+        /** The periodic report, through the pacer as NodeDaemon's. */
+        void reportStatus() {
+            if (reports != null) {
+                reports.request();
             }
         }
 
@@ -407,7 +409,7 @@ class FleetBenchmark {
             }
             awaitApplied(new ArrayList<>(daemons), lastNodeChange(layout));
             // As NodeDaemon: a status report on a timer as well as after each apply (it renews the lease).
-            periodic = TIMER.scheduleWithFixedDelay(() -> daemons.forEach(KeymeshDaemon::tickStatus), 0, 5, TimeUnit.SECONDS);
+            periodic = TIMER.scheduleWithFixedDelay(() -> daemons.forEach(KeymeshDaemon::reportStatus), 0, 5, TimeUnit.SECONDS);
             awaitCount(layout.directory(KeyLayout.Kind.STATUS), n);
             for (int parallel : ROLLOUT_PARALLEL) {
                 Map<String, Long> epochsBefore = epochs(layout, trusted);

@@ -60,7 +60,6 @@ public final class KeyAuthority implements AutoCloseable {
     /** An automatic rotation that has not completed after this long no longer holds the next one back. */
     private static final Duration STUCK_ROTATION = Duration.ofMinutes(10);
     /** A reprovision authorizes its identity this long; an old authorization must not linger as a way in. */
-    private static final Duration REPROVISION_VALID = Duration.ofHours(24);
     /** etcd refuses transactions of more than 128 operations (--max-txn-ops); stay well below. */
     private static final int MAX_BATCH_OPS = 100;
     /** The most keys one answered join adds: record, two claims, token, result, audit (a reprovision: tombstone and request for the claims). */
@@ -385,9 +384,9 @@ public final class KeyAuthority implements AutoCloseable {
             return Optional.of(new RotationMark.Reject(Rejection.UNKNOWN_NODE, "no active node " + r.node()
                     + "; a new host joins with a join token, no reprovision needed"));
         }
-        if (r.createdAt().plus(REPROVISION_VALID).isBefore(clock.instant())) {
+        if (r.createdAt().plus(Admission.REPROVISION_VALID).isBefore(clock.instant())) {
             return Optional.of(new RotationMark.Reject(Rejection.EXPIRED_REQUEST, "the authorization expired after "
-                    + REPROVISION_VALID.toHours() + " h without the identity joining; run 'keymesh reprovision' again"));
+                    + Admission.REPROVISION_VALID.toHours() + " h without the identity joining; run 'keymesh reprovision' again"));
         }
         if (cache.isTombstoned(r.identityKey())) {
             return Optional.of(new RotationMark.Reject(Rejection.TOMBSTONED_IDENTITY, "identity " + r.identityKey().keyId()

@@ -106,7 +106,8 @@ public final class NodeDaemon implements AutoCloseable {
     public void start() throws Exception {
         feed.start(client);
         StatusReporter status = new StatusReporter(client, settings.layout(), settings.node(), version, worker, Clock.systemUTC());
-        this.statusReports = new ReportPacer(Clock.systemUTC(),
+        // Every report goes through the pacer, the periodic one (which renews the lease) included.
+        ReportPacer reports = new ReportPacer(System::nanoTime,
                 (delay, action) -> vertx.setTimer(Math.max(1, delay.toMillis()), id -> action.run()),
                 () -> worker.applied() == null ? 0 : worker.applied().records().size(), () -> {
                     try {
@@ -115,7 +116,8 @@ public final class NodeDaemon implements AutoCloseable {
                         // closing
                     }
                 });
-        vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());
+        this.statusReports = reports;
+        vertx.setPeriodic(STATUS_PERIOD_MS, id -> reports.request());
         if (settings.http() != null) {
             http = new DaemonHttp(vertx, worker, metrics, this::isReady).listen(settings.http())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

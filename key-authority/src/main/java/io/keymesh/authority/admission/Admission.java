@@ -30,6 +30,9 @@ import java.util.Optional;
  * its own; the leader turns the decision into one guarded transaction.
  */
 public final class Admission {
+    /** How long a {@code keymesh reprovision} authorization stays usable. */
+    public static final java.time.Duration REPROVISION_VALID = java.time.Duration.ofHours(24);
+
     private final String mesh;
     private final AddressPool pool;
 
@@ -77,8 +80,11 @@ public final class Admission {
         Stored<OperatorRequest> reprovision = null;
         if (current != null && current.isActive()) {
             if (!current.identityKey().equals(request.identityKey())) {
+                // Expired authorizations are refused here too, not only when a pass answers them: a quiet
+                // mesh may run no pass for days.
                 reprovision = view.pendingRequests(node, RequestAction.REPROVISION).stream()
                         .filter(r -> r.value().identityKey().equals(request.identityKey()))
+                        .filter(r -> !r.value().createdAt().plus(REPROVISION_VALID).isBefore(now))
                         .findFirst().orElse(null);
                 if (reprovision == null) {
                     return reject(Rejection.NODE_NAME_TAKEN, "node " + node + " is held by another identity; authorize this one "

@@ -390,6 +390,17 @@ class AdmissionTest {
     }
 
     @Test
+    void anExpiredReprovisionAuthorizesNobodyEvenBeforeAnyPassAnsweredIt() {
+        Host old = hostWithToken("node-a");
+        admitAndStore(old);
+        Host reimaged = hostWithToken("node-a");
+        request("r-10", RequestAction.REPROVISION, "node-a", reimaged.identity);
+        assertRejected(Rejection.NODE_NAME_TAKEN,
+                admission.decide(reimaged.signed(), cache, NOW.plus(Admission.REPROVISION_VALID).plusSeconds(1)),
+                "a day-old authorization is void, answered or not");
+    }
+
+    @Test
     void aJoinForAnotherMeshIsRefused() {
         Host host = hostWithToken("node-a");
         byte[] value = SignedEnrollment.sign(new EnrollmentRequest("other-mesh", "node-a", EnrollmentKind.JOIN, host.identity.publicKey(),

@@ -262,7 +262,9 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
             return;
         }
         if (a instanceof Leaf x && b instanceof Leaf y && x.key().equals(y.key())) {
-            difference.changed(x.key(), x.value(), y.value()); // one value replaced: the common case
+            if (x.value() != y.value()) {
+                difference.changed(x.key(), x.value(), y.value()); // one value replaced: the common case
+            }
             return;
         }
         // Different shapes: small subtrees by now, compared entry by entry.

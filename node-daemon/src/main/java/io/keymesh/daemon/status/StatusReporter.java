@@ -66,14 +66,16 @@ public final class StatusReporter {
      * newly applied revision is reported at once (a rollout waits on it), never a timer period late.
      */
     public void tick() {
-        MeshSnapshot applied = worker.applied();
-        if (applied == null) {
+        if (worker.applied() == null) {
             return;
         }
+        // "again" before "busy": a round that ends between the two still sees this call (no report is lost).
+        again.set(true);
         if (!busy.compareAndSet(false, true)) {
-            again.set(true);
             return;
         }
+        again.set(false);
+        MeshSnapshot applied = worker.applied();
         // Not on every applied revision: a report follows each apply, and a full read of a large device
         // costs far more than the apply itself. Handshake counts may lag by DEVICE_READ_EVERY.
         boolean readDevice = lastDeviceAt.equals(Instant.EPOCH) || clock.instant().isAfter(lastDeviceAt.plus(DEVICE_READ_EVERY));
@@ -97,7 +99,7 @@ public final class StatusReporter {
                         failing = false;
                     }
                     busy.set(false);
-                    if (again.getAndSet(false)) {
+                    if (again.get()) {
                         tick();
                     }
                 });
