@@ -12,7 +12,6 @@ import io.keymesh.daemon.reconcile.DeviceWorker;
 import io.keymesh.daemon.reconcile.Identity;
 import io.keymesh.daemon.rotate.KeyRotation;
 import io.keymesh.daemon.state.StateFile;
-import io.keymesh.daemon.status.ReportPacer;
 import io.keymesh.daemon.status.StatusReporter;
 import io.keymesh.daemon.wireguard.WireGuardDevice;
 import io.keymesh.runtime.Cli;
@@ -69,7 +68,7 @@ public final class NodeDaemon implements AutoCloseable {
     private final String version;
     private StateFile.Saved lastSaved;
     private HttpServer http;
-    private volatile ReportPacer statusReports;
+    private volatile StatusReporter status;
 
     public NodeDaemon(DaemonSettings settings, Client client, NodeKeys keys, WireGuardDevice device, LinkManager links, Metrics metrics,
                       String version) {
@@ -106,18 +105,8 @@ public final class NodeDaemon implements AutoCloseable {
     public void start() throws Exception {
         feed.start(client);
         StatusReporter status = new StatusReporter(client, settings.layout(), settings.node(), version, worker, Clock.systemUTC());
-        // Every report goes through the pacer, the periodic one (which renews the lease) included.
-        ReportPacer reports = new ReportPacer(System::nanoTime,
-                (delay, action) -> vertx.setTimer(Math.max(1, delay.toMillis()), id -> action.run()),
-                () -> worker.applied() == null ? 0 : worker.applied().records().size(), () -> {
-                    try {
-                        vertx.runOnContext(v -> status.tick());
-                    } catch (RuntimeException e) {
-                        // closing
-                    }
-                });
-        this.statusReports = reports;
-        vertx.setPeriodic(STATUS_PERIOD_MS, id -> reports.request());
+        this.status = status;
+        vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());
         if (settings.http() != null) {
             http = new DaemonHttp(vertx, worker, metrics, this::isReady).listen(settings.http())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -147,9 +136,13 @@ public final class NodeDaemon implements AutoCloseable {
         if (unsaved.getAndSet(owned) == null) {
             stateWriter.execute(this::save);
         }
-        ReportPacer reports = statusReports;
-        if (reports != null) {
-            reports.request(); // report the applied revision soon: rollouts wait on it
+        StatusReporter reporter = status;
+        if (reporter != null) {
+            try {
+                vertx.runOnContext(v -> reporter.tick()); // report the applied revision now: rollouts wait on it
+            } catch (RuntimeException e) {
+                // closing
+            }
         }
     }
 
