@@ -37,13 +37,6 @@ public final class PeerTable {
         return view;
     }
 
-    /** {@code peers} after {@code delta}, as a new map. */
-    public static Map<WireGuardPublicKey, PeerConfig> apply(Map<WireGuardPublicKey, PeerConfig> peers, PeerDelta delta) {
-        PeerTable table = new PeerTable(peers);
-        table.apply(delta);
-        return new LinkedHashMap<>(table.peers());
-    }
-
     public void apply(PeerDelta delta) {
         List<PeerConfig> sets = new ArrayList<>(delta.adds());
         sets.addAll(delta.updates());
