@@ -5,8 +5,8 @@
 set -euo pipefail
 
 # The real parts the tests use: etcd and etcdctl, WireGuard's tools and userspace implementation,
-# and the network tools for namespaces and reachability checks.
-packages=(etcd-server etcd-client wireguard-tools wireguard-go iproute2 iputils-ping procps curl tcpdump)
+# the network tools for namespaces and reachability checks, and nft (host mode's MSS clamp).
+packages=(etcd-server etcd-client wireguard-tools wireguard-go iproute2 iputils-ping procps curl tcpdump nftables)
 
 # The build itself: a JDK 17 or newer and Maven, unless the host already has them.
 java_major() {

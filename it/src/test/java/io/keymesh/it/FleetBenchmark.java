@@ -138,7 +138,7 @@ class FleetBenchmark {
             rotation = rotates ? new KeyRotation(client, layout, MESH, host.node(), host.identity(), keys,
                     List.of(Endpoint.parse("192.0.2.10:51820")), metrics, Clock.systemUTC()) : null;
             StatusReporter[] reporter = {null};
-            worker = new DeviceWorker(new MemoryDevice(), null, keys, host.node(), host.identity().publicKey(), "sim",
+            worker = new DeviceWorker(new MemoryDevice(), null, null, keys, host.node(), host.identity().publicKey(), "sim",
                     DeviceOverrides.NONE, java.util.Set.of(), metrics, (snapshot, owned) -> {
                         applied(snapshot.revision());
                         if (rotation != null) {

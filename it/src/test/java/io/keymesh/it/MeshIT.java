@@ -129,7 +129,7 @@ class MeshIT {
                 .filter(l -> !l.isBlank() && !l.startsWith("reading from file")).toList();
     }
 
-    private static boolean contains(byte[] haystack, byte[] needle) {
+    static boolean contains(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {
             for (int j = 0; j < needle.length; j++) {

@@ -170,7 +170,7 @@ class PeerApplyBenchmark {
         BlockingQueue<MeshSnapshot> appliedQueue = new LinkedBlockingQueue<>();
         long revision = 1;
         double[] runs = new double[ROUNDS];
-        try (DeviceWorker worker = new DeviceWorker(device, null,
+        try (DeviceWorker worker = new DeviceWorker(device, null, null,
                 new io.keymesh.daemon.keys.WireGuardKeys(java.nio.file.Path.of("/nonexistent-unused"), own, null), "self",
                 identity.publicKey(), "bench", DeviceOverrides.NONE, Set.copyOf(keys), new Metrics(),
                 (snapshot, owned) -> appliedQueue.add(snapshot))) {

@@ -51,22 +51,8 @@ class RotationRecoveryIT {
         return hosts;
     }
 
-    /** Every host has exactly the current keys of the others and reaches each of them. */
     private void awaitFullMesh(List<Host> hosts) throws Exception {
-        for (Host h : hosts) {
-            Wait.until(WAIT, h + " has exactly the current keys of its peers and is ready", bed::logs, () -> h.ready()
-                    && h.wgPeers().equals(hosts.stream().filter(o -> o != h).map(Host::publicKey).sorted().toList()));
-        }
-        for (Host h : hosts) {
-            for (Host o : hosts) {
-                if (o != h) {
-                    String target = o.overlayAddress();
-                    // A handshake refused while the other end was still starting is retried by WireGuard after 5 s.
-                    Wait.until(WAIT, h + " reaches " + o, bed::logs,
-                            () -> Shell.result(in(h.namespace, "ping", "-n", "-q", "-c", "1", "-W", "2", target)).exit() == 0);
-                }
-            }
-        }
+        bed.awaitFullMesh(hosts, WAIT);
     }
 
     private NodeRecord record(String node) throws Exception {

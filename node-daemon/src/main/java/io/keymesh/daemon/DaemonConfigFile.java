@@ -23,10 +23,16 @@ public record DaemonConfigFile(
         Integer keepaliveSeconds,
         Integer mtu,
         String joinTokenFile,
-        String http) {
+        String http,
+        Boolean hostTraffic,
+        List<String> hostTrafficExempt,
+        String firewallMark,
+        Integer routeTable,
+        Integer rulePriority,
+        Boolean mssClamp) {
 
-    public static final DaemonConfigFile EMPTY =
-            new DaemonConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    public static final DaemonConfigFile EMPTY = new DaemonConfigFile(null, null, null, null, null, null, null, null, null, null, null,
+            null, null, null, null, null, null, null, null, null, null);
 
     public static DaemonConfigFile load(Path file) {
         return YamlConfig.load(file, DaemonConfigFile.class, EMPTY);

@@ -5,6 +5,9 @@ import static io.keymesh.runtime.YamlConfig.first;
 import io.etcd.jetcd.Client;
 import io.keymesh.daemon.keys.KeyStore;
 import io.keymesh.daemon.keys.NodeKeys;
+import io.keymesh.daemon.host.Exemption;
+import io.keymesh.daemon.host.HostTraffic;
+import io.keymesh.daemon.host.MssClamp;
 import io.keymesh.daemon.link.LinkManager;
 import io.keymesh.daemon.reconcile.DeviceOverrides;
 import io.keymesh.daemon.wireguard.MemoryDevice;
@@ -79,6 +82,28 @@ public final class DaemonMain implements Callable<Integer> {
     @Option(names = "--http", paramLabel = "HOST:PORT", description = "/healthz /readyz /metrics /peers (default 127.0.0.1:9471; 'off' for none)")
     String http;
 
+    @Option(names = "--host-traffic", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "host mode: encrypt all traffic to the peers' underlay addresses (default false)")
+    Boolean hostTraffic;
+
+    @Option(names = "--host-traffic-exempt", paramLabel = "PROTO/PORTS[:in|out|both]",
+            description = "traffic host mode leaves unencrypted (repeatable; replaces the defaults tcp/2379-2380 and tcp/6443)")
+    List<String> hostTrafficExempt;
+
+    @Option(names = "--firewall-mark", paramLabel = "MARK", description = "mark on WireGuard's own packets in host mode (default 0x10000000)")
+    String firewallMark;
+
+    @Option(names = "--route-table", paramLabel = "TABLE", description = "routing table for host mode's routes (default 19277)")
+    Integer routeTable;
+
+    @Option(names = "--rule-priority", paramLabel = "PRIORITY",
+            description = "first of the three rule priorities host mode uses (default 32700)")
+    Integer rulePriority;
+
+    @Option(names = "--mss-clamp", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "in host mode, clamp the MSS of forwarded TCP through the tunnel; needs nft (default true)")
+    Boolean mssClamp;
+
     @Option(names = "--print-identity", description = "print this host's identity public key (making its keys if it has none) "
             + "and exit; for 'keymesh reprovision' of a re-imaged host")
     boolean printIdentity;
@@ -103,7 +128,30 @@ public final class DaemonMain implements Callable<Integer> {
                 new DeviceOverrides(first(listenPort, file.listenPort(), null), first(keepalive, file.keepaliveSeconds(), null),
                         first(mtu, file.mtu(), null)),
                 token == null ? null : Path.of(token),
-                Addresses.listenOrOff(httpValue));
+                Addresses.listenOrOff(httpValue),
+                hostTraffic(file));
+    }
+
+    private HostTraffic hostTraffic(DaemonConfigFile file) {
+        List<String> exempt = first(hostTrafficExempt, file.hostTrafficExempt(), null);
+        String mark = first(firewallMark, file.firewallMark(), null);
+        long markValue;
+        try {
+            markValue = mark == null ? HostTraffic.DEFAULT_FIREWALL_MARK : Long.decode(mark);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("firewall mark '" + mark + "' is not a number (write 0x10000000 or 268435456)");
+        }
+        HostTraffic settings = new HostTraffic(first(hostTraffic, file.hostTraffic(), false),
+                exempt == null ? Exemption.DEFAULTS : exempt.stream().map(Exemption::parse).toList(),
+                markValue,
+                first(routeTable, file.routeTable(), HostTraffic.DEFAULT_TABLE),
+                first(rulePriority, file.rulePriority(), HostTraffic.DEFAULT_RULE_PRIORITY),
+                first(mssClamp, file.mssClamp(), true));
+        if (settings.enabled() && settings.mssClamp() && !MssClamp.available()) {
+            throw new IllegalArgumentException("host traffic clamps the TCP MSS with nft, which is not installed: install nftables, "
+                    + "or set mssClamp: false (--mss-clamp=false) if nothing on this host forwards traffic to the peers");
+        }
+        return settings;
     }
 
     /** The first label of the host name, lower case: asked only when no node name is configured. */

@@ -1,5 +1,6 @@
 package io.keymesh.daemon;
 
+import io.keymesh.daemon.host.HostTraffic;
 import io.keymesh.daemon.link.LinkManager;
 import io.keymesh.daemon.reconcile.DeviceOverrides;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
@@ -20,6 +21,7 @@ import java.util.List;
  * @param advertised     where peers reach this host; empty when it sits behind NAT
  * @param joinTokenFile  a 0600 file with a join token, needed only until the host is admitted
  * @param http           address of /healthz, /readyz, /metrics and /peers, or null for none
+ * @param hostTraffic    host mode: encrypt all traffic to the peers' underlay addresses
  */
 public record DaemonSettings(
         List<URI> endpoints,
@@ -34,7 +36,8 @@ public record DaemonSettings(
         List<Endpoint> advertised,
         DeviceOverrides overrides,
         Path joinTokenFile,
-        InetSocketAddress http) {
+        InetSocketAddress http,
+        HostTraffic hostTraffic) {
 
     /** How the daemon talks to WireGuard. */
     public enum Backend {
@@ -69,6 +72,12 @@ public record DaemonSettings(
         range(overrides.listenPort(), 1, 65535, "listenPort");
         range(overrides.natKeepaliveSeconds(), 0, 65535, "keepaliveSeconds");
         range(overrides.mtu(), 1280, 65535, "mtu");
+        if (hostTraffic == null) {
+            hostTraffic = HostTraffic.OFF;
+        }
+        if (hostTraffic.enabled() && backend == Backend.MEMORY) {
+            throw new IllegalArgumentException("host traffic needs a real WireGuard interface, not the memory backend");
+        }
     }
 
     private static void range(Integer value, int min, int max, String what) {

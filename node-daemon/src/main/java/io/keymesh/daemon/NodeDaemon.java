@@ -1,6 +1,7 @@
 package io.keymesh.daemon;
 
 import io.etcd.jetcd.Client;
+import io.keymesh.daemon.host.HostMode;
 import io.keymesh.daemon.http.DaemonHttp;
 import io.keymesh.daemon.join.Enrollment;
 import io.keymesh.daemon.keys.NodeKeys;
@@ -81,7 +82,9 @@ public final class NodeDaemon implements AutoCloseable {
         StateFile.Saved saved = stateFile.load();
         this.lastSaved = saved;
         VerifiedMesh mesh = new VerifiedMesh(settings.layout(), TrustedKeys.of(settings.trustedKeys()), settings.mesh(), saved.highestSeen());
-        this.worker = new DeviceWorker(device, links, keys.wireGuard(), settings.node(), keys.identity().publicKey(),
+        // Host mode needs the real interface; with one, it runs on or off (off cleans up after an earlier on).
+        HostMode hostMode = links == null ? null : new HostMode(settings.hostTraffic(), settings.interfaceName(), settings.endpoints());
+        this.worker = new DeviceWorker(device, links, hostMode, keys.wireGuard(), settings.node(), keys.identity().publicKey(),
                 settings.interfaceName(), settings.overrides(), saved.owned(), metrics, this::applied);
         this.rotation = new KeyRotation(client, settings.layout(), settings.mesh(), settings.node(), keys.identity(), keys.wireGuard(),
                 settings.advertised(), metrics, Clock.systemUTC());

@@ -101,7 +101,7 @@ class NodeDaemonIT {
             }
             DaemonSettings settings = new DaemonSettings(endpoints, layout, MESH, node, List.of(authorityKey.publicKey()), state,
                     wg.iface, DaemonSettings.Backend.UAPI, io.keymesh.daemon.link.LinkManager.Implementation.WIREGUARD_GO, advertised,
-                    DeviceOverrides.NONE, tokenFile, http == null ? null : io.keymesh.runtime.Addresses.listen(http));
+                    DeviceOverrides.NONE, tokenFile, http == null ? null : io.keymesh.runtime.Addresses.listen(http), null);
             NodeKeys keys = new KeyStore(state).loadOrCreate();
             client = Client.builder().endpoints(endpoints.toArray(URI[]::new)).maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES).build();
             metrics = new Metrics();

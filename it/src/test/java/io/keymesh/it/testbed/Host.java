@@ -25,11 +25,15 @@ public final class Host {
     public final String namespace;
     public final String iface;
     public final String underlay;
+    /** The host's IPv6 underlay address, or null when it has IPv4 only. */
+    public final String underlay6;
     private final int n;
     private final boolean behindNat;
     private Process daemon;
+    private List<String> daemonOptions = List.of();
+    private String etcdEndpoints;
 
-    Host(Testbed bed, String name, int n, boolean behindNat) {
+    Host(Testbed bed, String name, int n, boolean behindNat, boolean dualStack) {
         this.bed = bed;
         this.name = name;
         this.n = n;
@@ -37,6 +41,17 @@ public final class Host {
         this.namespace = "kmh" + n + "-" + bed.id;
         this.iface = "kw" + bed.id + n;
         this.underlay = "198.51.100." + (10 + n);
+        this.underlay6 = dualStack ? "2001:db8:100::" + (10 + n) : null;
+    }
+
+    /** More daemon options for every later {@link #startDaemon} (host mode, say); replaces earlier ones. */
+    public void daemonOptions(String... options) {
+        daemonOptions = List.of(options);
+    }
+
+    /** The etcd endpoints this host's daemon uses from its next start (default: the switch's members). */
+    public void etcdEndpoints(String endpoints) {
+        etcdEndpoints = endpoints;
     }
 
     /** This host's port on the switch (the other end of its eth0). */
@@ -48,10 +63,15 @@ public final class Host {
     void plug() {
         run("ip", "netns", "add", namespace);
         // IPv4 only: no IPv6 link-local chatter on the underlay (and no addresses outside the test ranges)
-        run(in(namespace, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"));
+        // A dual-stack host has IPv6 without link-local addresses (addr_gen_mode 1): only 2001:db8::/32 appears.
+        run(in(namespace, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=" + (underlay6 == null ? 1 : 0),
+                "net.ipv6.conf.default.disable_ipv6=" + (underlay6 == null ? 1 : 0), "net.ipv6.conf.default.addr_gen_mode=1"));
         run(in(namespace, "ip", "link", "set", "lo", "up"));
         run("ip", "link", "add", "eth0", "netns", namespace, "type", "veth", "peer", "name", switchPort(), "netns", bed.switchNs);
         run(in(namespace, "ip", "address", "add", underlay + "/24", "dev", "eth0"));
+        if (underlay6 != null) {
+            run(in(namespace, "ip", "address", "add", underlay6 + "/64", "dev", "eth0", "nodad"));
+        }
         run(in(namespace, "ip", "link", "set", "eth0", "up"));
         run(in(bed.switchNs, "ip", "link", "set", switchPort(), "master", "br0"));
         run(in(bed.switchNs, "ip", "link", "set", switchPort(), "up"));
@@ -60,12 +80,16 @@ public final class Host {
     /** Starts the daemon; with {@code join} it gets a fresh join token file first. */
     public void startDaemon(boolean join) throws IOException {
         List<String> argv = new ArrayList<>(List.of(Testbed.BIN.resolve("keymesh-daemon").toString(),
-                "--endpoints", bed.etcdEndpoints(), "--mesh", Testbed.MESH, "--node", name, "--trust-key", bed.trustKey(),
+                "--endpoints", etcdEndpoints != null ? etcdEndpoints : bed.etcdEndpoints(), "--mesh", Testbed.MESH, "--node", name, "--trust-key", bed.trustKey(),
                 "--state-dir", stateDir().toString(), "--interface", iface, "--implementation", "wireguard-go",
                 "--http", "127.0.0.1:" + DAEMON_HTTP_PORT));
         if (!behindNat) {
             argv.addAll(List.of("--endpoint", underlay + ":51820"));
+            if (underlay6 != null) {
+                argv.addAll(List.of("--endpoint", "[" + underlay6 + "]:51820"));
+            }
         }
+        argv.addAll(daemonOptions);
         if (join) {
             if (!java.nio.file.Files.exists(tokenFile())) {
                 createToken();

@@ -34,7 +34,7 @@ import java.util.stream.Stream;
 public final class Testbed implements AutoCloseable {
     public static final Path BIN = Path.of(System.getProperty("keymesh.bin", "../ops/bin")).toAbsolutePath().normalize();
     static final String MESH = "testbed";
-    static final String SWITCH_ADDRESS = "198.51.100.1";
+    public static final String SWITCH_ADDRESS = "198.51.100.1";
     private static final String DIR_PREFIX = "keymesh-testbed-";
     private static final int[] ETCD_CLIENT_PORTS = {2379, 22379, 32379};
     private static final int[] ETCD_PEER_PORTS = {2380, 22380, 32380};
@@ -97,7 +97,7 @@ public final class Testbed implements AutoCloseable {
 
     private static void requireTools() {
         List<String> missing = Stream.of("/usr/bin/wireguard-go", "/usr/bin/wg", "/usr/bin/etcd", "/usr/bin/etcdctl", "/usr/bin/tcpdump",
-                        "/usr/bin/curl", "/usr/bin/ping")
+                        "/usr/bin/curl", "/usr/bin/ping", "/usr/sbin/nft")
                 .filter(p -> !Files.isExecutable(Path.of(p))).toList();
         String why = !"root".equals(System.getProperty("user.name")) ? "root" : missing.isEmpty() ? null : String.join(", ", missing)
                 + " (run ops/setup.sh)";
@@ -218,8 +218,13 @@ public final class Testbed implements AutoCloseable {
 
     /** A new host; {@code behindNat} hosts advertise no endpoint. Its daemon is not started yet. */
     public Host addHost(String name, boolean behindNat) {
+        return addHost(name, behindNat, false);
+    }
+
+    /** A new host; a {@code dualStack} one also has an IPv6 underlay address, and advertises both. */
+    public Host addHost(String name, boolean behindNat, boolean dualStack) {
         int n = hosts.size() + 1;
-        Host host = new Host(this, name, n, behindNat);
+        Host host = new Host(this, name, n, behindNat, dualStack);
         hosts.put(name, host);
         host.plug();
         return host;
@@ -234,6 +239,24 @@ public final class Testbed implements AutoCloseable {
         Wait.until(wait, "every host has every other as a peer and is ready", this::logs,
                 () -> all.stream().allMatch(h -> h.wgPeers().size() == all.size() - 1 && h.ready()));
         return all;
+    }
+
+    /** Every host has exactly the current keys of the others, is ready, and reaches each of them over the overlay. */
+    public void awaitFullMesh(List<Host> hosts, Duration wait) throws Exception {
+        for (Host h : hosts) {
+            Wait.until(wait, h + " has exactly the current keys of its peers and is ready", this::logs, () -> h.ready()
+                    && h.wgPeers().equals(hosts.stream().filter(o -> o != h).map(Host::publicKey).sorted().toList()));
+        }
+        for (Host h : hosts) {
+            for (Host o : hosts) {
+                if (o != h) {
+                    String target = o.overlayAddress();
+                    // A handshake refused while the other end was still starting is retried by WireGuard after 5 s.
+                    Wait.until(wait, h + " reaches " + o, this::logs,
+                            () -> Shell.result(in(h.namespace, "ping", "-n", "-q", "-c", "1", "-W", "2", target)).exit() == 0);
+                }
+            }
+        }
     }
 
     public List<Host> hosts() {
@@ -325,6 +348,15 @@ public final class Testbed implements AutoCloseable {
                 System.getProperty("java.class.path"), main.getName()));
         argv.addAll(List.of(args));
         return spawnIn(host, name, argv.toArray(String[]::new));
+    }
+
+    /** A Java server class of this test build, started like {@link #javaIn}; returns once its log says it is listening. */
+    public Process serverIn(Host host, String name, Class<?> main, String... args) throws Exception {
+        Process server = javaIn(host, name, main, args);
+        Path log = dir.resolve(name + ".log");
+        Wait.until(Duration.ofSeconds(60), name + " listens", this::logs,
+                () -> Files.exists(log) && Files.readString(log).contains("listening on"));
+        return server;
     }
 
     /** {@code value} signed with the testbed's authority key, as the leader would sign it. */

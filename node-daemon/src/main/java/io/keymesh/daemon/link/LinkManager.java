@@ -8,7 +8,11 @@ import io.keymesh.schema.record.IpAddresses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.InetAddress;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +35,8 @@ public final class LinkManager {
 
     /** WireGuard's overhead over IPv6: 40 (IPv6) + 8 (UDP) + 32 (WireGuard header and tag). */
     static final int WIREGUARD_OVERHEAD = 80;
-    private static final int DEFAULT_UNDERLAY_MTU = 1500;
+    /** IPv6's minimum: an overlay carrying IPv6 cannot go below it. */
+    private static final int MINIMUM_MTU = 1280;
     private static final Logger LOG = LoggerFactory.getLogger(LinkManager.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -41,8 +46,12 @@ public final class LinkManager {
         this.implementation = implementation;
     }
 
-    /** Creates the interface if missing, adds missing addresses, sets the MTU, brings it up; each only when needed. */
-    public void ensure(LinkSpec spec) throws IOException {
+    /**
+     * Creates the interface if missing, adds missing addresses, sets the MTU, brings it up; each
+     * only when needed. Without a configured MTU, the MTU follows the underlay toward
+     * {@code peers} ({@link UnderlayMtu}) minus WireGuard's overhead, every time this runs.
+     */
+    public void ensure(LinkSpec spec, Collection<InetAddress> peers) throws IOException {
         JsonNode link = show(spec.name());
         boolean created = false;
         if (link == null) {
@@ -53,10 +62,11 @@ public final class LinkManager {
             }
             created = true;
         }
-        Integer mtu = spec.mtu() != null ? spec.mtu() : created ? underlayMtu() - WIREGUARD_OVERHEAD : null;
-        if (mtu != null && link.path("mtu").asInt() != mtu) {
+        int mtu = spec.mtu() != null ? spec.mtu() : Math.max(MINIMUM_MTU, underlayMtu(peers, spec.name()) - WIREGUARD_OVERHEAD);
+        if (link.path("mtu").asInt() != mtu) {
             Exec.check("ip", "link", "set", "dev", spec.name(), "mtu", Integer.toString(mtu));
-            LOG.info("interface {}: MTU {}", spec.name(), mtu);
+            LOG.info("interface {}: MTU {} (was {}){}", spec.name(), mtu, link.path("mtu").asInt(),
+                    spec.mtu() != null ? "" : ", the underlay's minus " + WIREGUARD_OVERHEAD);
         }
         Set<String> present = new HashSet<>();
         for (JsonNode info : link.path("addr_info")) {
@@ -131,19 +141,19 @@ public final class LinkManager {
         LOG.info("created interface {} (wireguard-go)", name);
     }
 
-    /** The MTU of the interface holding the default route; 1500 when there is none. */
-    static int underlayMtu() throws IOException {
-        Exec.Result route = Exec.run(List.of("ip", "-j", "route", "show", "default"), null);
-        if (route.ok()) {
-            JsonNode routes = JSON.readTree(route.stdout().isBlank() ? "[]" : route.stdout());
-            for (JsonNode r : routes) {
-                String dev = r.path("dev").asText("");
-                JsonNode link = dev.isEmpty() ? null : show(dev);
-                if (link != null && link.path("mtu").asInt() > 0) {
-                    return link.path("mtu").asInt();
-                }
-            }
+    /** The underlay MTU toward {@code peers}, from the main table's routes and the links' MTUs. */
+    static int underlayMtu(Collection<InetAddress> peers, String wireGuard) throws IOException {
+        Map<String, Integer> mtus = new HashMap<>();
+        for (JsonNode link : readJson("ip", "-j", "link", "show")) {
+            mtus.put(link.path("ifname").asText(), link.path("mtu").asInt());
         }
-        return DEFAULT_UNDERLAY_MTU;
+        boolean v6 = peers.stream().anyMatch(p -> p instanceof java.net.Inet6Address);
+        return UnderlayMtu.of(readJson("ip", "-j", "route", "show", "table", "main"),
+                v6 ? readJson("ip", "-j", "-6", "route", "show", "table", "main") : JSON.createArrayNode(), mtus, peers, wireGuard);
+    }
+
+    private static JsonNode readJson(String... command) throws IOException {
+        String out = Exec.check(command);
+        return JSON.readTree(out.isBlank() ? "[]" : out);
     }
 }

@@ -1,6 +1,8 @@
 package io.keymesh.daemon.reconcile;
 
 import io.keymesh.daemon.collect.PersistentSet;
+import io.keymesh.daemon.host.HostMode;
+import io.keymesh.daemon.host.PeerUnderlay;
 import io.keymesh.daemon.link.LinkManager;
 import io.keymesh.daemon.link.LinkSpec;
 import io.keymesh.daemon.mesh.MeshSnapshot;
@@ -62,8 +64,11 @@ public final class DeviceWorker implements AutoCloseable {
     /** Worker thread: for each replacing peer of the current run, the key it replaces. */
     private final Map<WireGuardPublicKey, WireGuardPublicKey> replacedBy = new HashMap<>();
 
+    /** How often the interface (its MTU, following the underlay's) is checked between full reads. */
+    static final Duration LINK_CHECK_EVERY = Duration.ofSeconds(10);
+
     /** The device as last read plus what was applied since; {@code table} is the worker's own, changed in place. */
-    private record KnownDevice(WireGuardPublicKey publicKey, int listenPort, PeerTable table, long readAt) {
+    private record KnownDevice(WireGuardPublicKey publicKey, int listenPort, long firewallMark, PeerTable table, long readAt) {
         Map<WireGuardPublicKey, PeerConfig> peers() {
             return table.peers();
         }
@@ -71,6 +76,7 @@ public final class DeviceWorker implements AutoCloseable {
 
     private final WireGuardDevice device;
     private final LinkManager links;
+    private final HostMode hostMode;
     private final WireGuardKeys keys;
     private final String node;
     private final Ed25519PublicKey identityKey;
@@ -95,15 +101,20 @@ public final class DeviceWorker implements AutoCloseable {
     private volatile MeshSnapshot applied;
     private volatile boolean failing;
     private volatile boolean outsider;
+    private volatile boolean checkLink;
 
     /**
-     * @param links  null to leave the interface to someone else (it must exist)
-     * @param owned  the peers keymesh configured before (persisted), so it can remove them later
+     * @param links    null to leave the interface to someone else (it must exist)
+     * @param hostMode null to leave the routing policy alone (in-memory devices); otherwise host
+     *                 mode, on or off (off removes what keymesh left there)
+     * @param owned    the peers keymesh configured before (persisted), so it can remove them later
      */
-    public DeviceWorker(WireGuardDevice device, LinkManager links, WireGuardKeys keys, String node, Ed25519PublicKey identityKey,
-                        String interfaceName, DeviceOverrides overrides, Set<WireGuardPublicKey> owned, Metrics metrics, Listener listener) {
+    public DeviceWorker(WireGuardDevice device, LinkManager links, HostMode hostMode, WireGuardKeys keys, String node,
+                        Ed25519PublicKey identityKey, String interfaceName, DeviceOverrides overrides, Set<WireGuardPublicKey> owned,
+                        Metrics metrics, Listener listener) {
         this.device = device;
         this.links = links;
+        this.hostMode = hostMode;
         this.keys = keys;
         this.node = node;
         this.identityKey = identityKey;
@@ -128,7 +139,20 @@ public final class DeviceWorker implements AutoCloseable {
         metrics.describe("keymesh_daemon_apply_failures_total", "counter", "Device runs that failed and were retried");
         metrics.describe("keymesh_daemon_applied_revision", "gauge", "Every node record up to this etcd revision is on the device");
         metrics.gauge("keymesh_daemon_applied_revision", () -> applied == null ? 0 : applied.revision());
+        if (hostMode != null) {
+            metrics.describe("keymesh_daemon_host_routes", "gauge",
+                    "Peer underlay addresses routed through the tunnel (host mode; 0 when it is off)");
+            metrics.gauge("keymesh_daemon_host_routes", hostMode::routes);
+        }
         thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        if (links != null) {
+            thread.scheduleWithFixedDelay(() -> {
+                checkLink = true;
+                if (latest.get() != null) {
+                    submit(latest.get());
+                }
+            }, LINK_CHECK_EVERY.toMillis(), LINK_CHECK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        }
         thread.scheduleWithFixedDelay(() -> {
             known = null; // worker thread: the next run reads the device back in full
             if (latest.get() != null) {
@@ -191,6 +215,9 @@ public final class DeviceWorker implements AutoCloseable {
             plannedSelf = null;
             desired = null;
             ensuredLink = null; // the interface may be gone: check it again on the retry
+            if (hostMode != null) {
+                hostMode.forget(); // and the routing policy may be half changed
+            }
             metrics.inc("keymesh_daemon_apply_failures_total");
             LOG.warn("cannot bring WireGuard interface {} up to date ({}); reading it back and retrying in {} ms",
                     interfaceName, e.getMessage(), backoff.toMillis());
@@ -218,8 +245,12 @@ public final class DeviceWorker implements AutoCloseable {
 
     private void reconcile(MeshSnapshot snapshot) throws Exception {
         boolean fresh = known != null && System.nanoTime() - known.readAt() < FULL_READ_EVERY.toNanos();
-        if (!fresh) {
-            ensuredLink = null; // with the full read, check the interface again too (taken down, addresses removed)
+        if (!fresh || checkLink) {
+            checkLink = false;
+            ensuredLink = null; // with the full read, check the interface again too (taken down, addresses removed, MTU)
+            if (!fresh && hostMode != null) {
+                hostMode.forget(); // and read the routing policy back
+            }
         }
         Identity self = self(snapshot);
         DevicePlan.Advance advance = fresh && plannedPlan != null && self.equals(plannedSelf)
@@ -230,8 +261,10 @@ public final class DeviceWorker implements AutoCloseable {
         } else {
             desired = new HashMap<>(plan.peers());
         }
+        PeerUnderlay underlay = plan.member() ? null : PeerUnderlay.NONE; // computed when needed: it walks every record
         if (plan.link() != null && links != null && !Objects.equals(plan.link(), ensuredLink)) {
-            links.ensure(plan.link());
+            underlay = PeerUnderlay.of(snapshot.records().values(), node);
+            links.ensure(plan.link(), underlay.all());
             ensuredLink = plan.link();
         }
         if (plan.standing() == DevicePlan.Standing.OUTSIDER || (plan.standing() == DevicePlan.Standing.REVOKED && owned.isEmpty())) {
@@ -250,7 +283,14 @@ public final class DeviceWorker implements AutoCloseable {
             device.configure(keys.current(), plan.listenPort());
             metrics.inc("keymesh_daemon_device_settings_total");
             LOG.info("interface {}: private key for {} and listen port {} set", interfaceName, self.wgPublicKey(), plan.listenPort());
-            state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.table(), state.readAt());
+            state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.firewallMark(), state.table(), state.readAt());
+        }
+        if (hostMode != null && hostMode.firewallMark(state.firewallMark()) != state.firewallMark()) {
+            // before any rule exists that could route WireGuard's own packets into its tunnel
+            long mark = hostMode.firewallMark(state.firewallMark());
+            device.setFirewallMark(mark);
+            LOG.info("interface {}: firewall mark {}", interfaceName, mark == 0 ? "off" : "0x" + Long.toHexString(mark));
+            state = new KnownDevice(state.publicKey(), state.listenPort(), mark, state.table(), state.readAt());
         }
         if (advance == null) {
             // A peer carrying the key of any verified record, revoked ones too, is keymesh's, even if
@@ -289,6 +329,12 @@ public final class DeviceWorker implements AutoCloseable {
         }
         if (active != null) {
             nudge(keyRotated, replacements, active);
+        }
+        if (hostMode != null) {
+            // after the peers: a route may only send traffic to a peer the device has
+            hostMode.reconcile(underlay != null ? underlay
+                    : hostMode.settings().enabled() ? PeerUnderlay.of(snapshot.records().values(), node) : PeerUnderlay.NONE,
+                    plan.listenPort());
         }
         known = state;
         planned = snapshot;
@@ -359,7 +405,8 @@ public final class DeviceWorker implements AutoCloseable {
 
     private KnownDevice readBack() throws java.io.IOException {
         DeviceState state = device.read();
-        return new KnownDevice(state.publicKey(), state.listenPort(), new PeerTable(state.configs()), System.nanoTime());
+        return new KnownDevice(state.publicKey(), state.listenPort(), state.firewallMark(), new PeerTable(state.configs()),
+                System.nanoTime());
     }
 
     @Override

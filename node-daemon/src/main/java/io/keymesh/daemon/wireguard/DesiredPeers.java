@@ -2,12 +2,19 @@ package io.keymesh.daemon.wireguard;
 
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.NodeRecord;
+import io.keymesh.schema.record.IpPrefix;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The peers a node wants: every active node of the mesh but itself. A node that advertises no
+ * The peers a node wants: every active node of the mesh but itself. Each peer's allowed IPs are
+ * its overlay addresses and the addresses of the endpoints it advertises (its underlay
+ * addresses): a peer in host mode sends its host traffic through the tunnel from those, and
+ * accepting them costs nothing while no route sends anything there (see {@code HostMode}), so
+ * each host can switch host mode on by itself. A node that advertises no
  * endpoint sits behind NAT: its peers configure it without one (WireGuard learns where it is
  * when it speaks), and it keeps that path open with a persistent keepalive toward every peer.
  * Pure.
@@ -37,7 +44,9 @@ public final class DesiredPeers {
             return null;
         }
         boolean behindNat = self != null && self.endpoints().isEmpty();
+        List<IpPrefix> allowed = new ArrayList<>(record.allowedIps());
+        record.endpoints().forEach(endpoint -> allowed.add(IpPrefix.host(endpoint.address())));
         return new PeerConfig(record.wgPublicKey(), record.endpoints().isEmpty() ? null : record.endpoints().get(0),
-                behindNat ? natKeepaliveSeconds : 0, record.allowedIps());
+                behindNat ? natKeepaliveSeconds : 0, allowed);
     }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 public final class MemoryDevice implements WireGuardDevice {
     private WireGuardPublicKey publicKey;
     private int listenPort;
+    private long firewallMark;
     private final PeerTable peers = new PeerTable();
     private long mutations;
 
@@ -16,7 +17,7 @@ public final class MemoryDevice implements WireGuardDevice {
     public synchronized DeviceState read() {
         Map<WireGuardPublicKey, PeerStatus> status = new LinkedHashMap<>();
         peers.peers().forEach((key, config) -> status.put(key, new PeerStatus(config, handshakes.get(key), 0, 0)));
-        return new DeviceState(publicKey, listenPort, status);
+        return new DeviceState(publicKey, listenPort, firewallMark, status);
     }
 
     @Override
@@ -31,6 +32,12 @@ public final class MemoryDevice implements WireGuardDevice {
     public synchronized void configure(WireGuardPrivateKey privateKey, int listenPort) {
         this.publicKey = privateKey.publicKey();
         this.listenPort = listenPort;
+        mutations++;
+    }
+
+    @Override
+    public synchronized void setFirewallMark(long mark) {
+        this.firewallMark = mark;
         mutations++;
     }
 

@@ -49,6 +49,11 @@ public final class UapiDevice implements WireGuardDevice {
         check(exchange(UapiProtocol.setDevice(privateKey, listenPort)), "set the private key and listen port");
     }
 
+    @Override
+    public void setFirewallMark(long mark) throws IOException {
+        check(exchange(UapiProtocol.setFirewallMark(mark)), "set the firewall mark");
+    }
+
     private void check(String reply, String what) throws IOException {
         int errno = UapiProtocol.errno(reply);
         if (errno != 0) {

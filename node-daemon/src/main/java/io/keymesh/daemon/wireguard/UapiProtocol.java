@@ -22,6 +22,10 @@ public final class UapiProtocol {
         return "set=1\nprivate_key=" + privateKey.toHexSecret() + "\nlisten_port=" + listenPort + "\n\n";
     }
 
+    public static String setFirewallMark(long mark) {
+        return "set=1\nfwmark=" + mark + "\n\n";
+    }
+
     public static String setPeers(PeerDelta delta) {
         StringBuilder out = new StringBuilder("set=1\n");
         List<PeerConfig> sets = new ArrayList<>(delta.adds());
@@ -62,6 +66,7 @@ public final class UapiProtocol {
         }
         WireGuardPublicKey devicePublic = null;
         int listenPort = 0;
+        long firewallMark = 0;
         Map<WireGuardPublicKey, PeerStatus> peers = new LinkedHashMap<>();
         PeerBuilder peer = null;
         for (String line : response.split("\n")) {
@@ -78,6 +83,7 @@ public final class UapiProtocol {
                     }
                 }
                 case "listen_port" -> listenPort = Integer.parseInt(value);
+                case "fwmark" -> firewallMark = Long.parseLong(value);
                 case "public_key" -> {
                     if (peer != null) {
                         peers.put(peer.key, peer.build());
@@ -91,14 +97,14 @@ public final class UapiProtocol {
                 case "rx_bytes" -> peer(peer, line).rx = Long.parseLong(value);
                 case "tx_bytes" -> peer(peer, line).tx = Long.parseLong(value);
                 default -> {
-                    // fwmark, protocol_version, preshared_key, errno, ...: not keymesh's business
+                    // protocol_version, preshared_key, errno, ...: not keymesh's business
                 }
             }
         }
         if (peer != null) {
             peers.put(peer.key, peer.build());
         }
-        return new DeviceState(devicePublic, listenPort, peers);
+        return new DeviceState(devicePublic, listenPort, firewallMark, peers);
     }
 
     private static PeerBuilder peer(PeerBuilder peer, String line) {

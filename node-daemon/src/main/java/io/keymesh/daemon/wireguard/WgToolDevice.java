@@ -70,6 +70,11 @@ public final class WgToolDevice implements WireGuardDevice {
                 (privateKey.toBase64Secret() + "\n").getBytes(StandardCharsets.US_ASCII));
     }
 
+    @Override
+    public void setFirewallMark(long mark) throws IOException {
+        Exec.check("wg", "set", interfaceName, "fwmark", mark == 0 ? "off" : "0x" + Long.toHexString(mark));
+    }
+
     /**
      * Parses {@code wg show <if> dump}: the device line (private key, public key, port, fwmark),
      * then one line per peer (key, preshared key, endpoint, allowed IPs, latest handshake, rx, tx,
@@ -86,6 +91,7 @@ public final class WgToolDevice implements WireGuardDevice {
         }
         WireGuardPublicKey own = "(none)".equals(device[1]) ? null : WireGuardPublicKey.parse(device[1]);
         int port = Integer.parseInt(device[2]);
+        long mark = "off".equals(device[3]) ? 0 : Long.decode(device[3]);
         Map<WireGuardPublicKey, PeerStatus> peers = new LinkedHashMap<>();
         for (int i = 1; i < lines.length; i++) {
             if (lines[i].isBlank()) {
@@ -104,6 +110,6 @@ public final class WgToolDevice implements WireGuardDevice {
             peers.put(key, new PeerStatus(config, handshake == 0 ? null : Instant.ofEpochSecond(handshake),
                     Long.parseLong(f[5]), Long.parseLong(f[6])));
         }
-        return new DeviceState(own, port, peers);
+        return new DeviceState(own, port, mark, peers);
     }
 }

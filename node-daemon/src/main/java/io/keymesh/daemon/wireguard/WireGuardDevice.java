@@ -15,6 +15,9 @@ public interface WireGuardDevice {
 
     void configure(WireGuardPrivateKey privateKey, int listenPort) throws IOException;
 
+    /** Marks the device's own UDP packets with {@code mark} (0: none), so that policy routing can tell them apart. */
+    void setFirewallMark(long mark) throws IOException;
+
     /** Starts a handshake with each of {@code peers} now (after a key rotation), best effort. */
     default void nudge(java.util.Collection<PeerConfig> peers) {
         HandshakeNudge.send(peers);

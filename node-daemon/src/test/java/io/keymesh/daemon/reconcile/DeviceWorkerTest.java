@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keymesh.daemon.keys.WireGuardKeys;
 import io.keymesh.daemon.mesh.MeshSnapshot;
+import io.keymesh.daemon.wireguard.DesiredPeers;
 import io.keymesh.daemon.wireguard.DeviceState;
 import io.keymesh.daemon.wireguard.MemoryDevice;
 import io.keymesh.daemon.wireguard.PeerConfig;
@@ -59,7 +60,7 @@ class DeviceWorkerTest {
     }
 
     private DeviceWorker worker(WireGuardDevice device, Set<WireGuardPublicKey> owned) {
-        return new DeviceWorker(device, null, keys, "self", identity.publicKey(), "km0", DeviceOverrides.NONE, owned, new Metrics(),
+        return new DeviceWorker(device, null, null, keys, "self", identity.publicKey(), "km0", DeviceOverrides.NONE, owned, new Metrics(),
                 (snapshot, nowOwned) -> ownedSeen.set(nowOwned));
     }
 
@@ -120,7 +121,7 @@ class DeviceWorkerTest {
                     "promoted on disk");
             assertEquals(Set.of(aNext, b.wgPublicKey(), idle.wgPublicKey()), device.read().peers().keySet(),
                     "a's old key is gone, its new key carries its addresses");
-            assertEquals(a.allowedIps(), device.read().peers().get(aNext).config().allowedIps());
+            assertEquals(DesiredPeers.peerFor(a, null, 0).allowedIps(), device.read().peers().get(aNext).config().allowedIps());
             assertEquals(Set.of(aNext, b.wgPublicKey()), Set.copyOf(device.nudged()),
                     "the peers with a session are asked to handshake at once (a under its new key), the idle one is not");
             assertEquals(2, device.nudged().size(), "each once");
@@ -199,6 +200,10 @@ class DeviceWorkerTest {
             public void configure(WireGuardPrivateKey key, int port) {
                 memory.configure(key, port);
             }
+
+            public void setFirewallMark(long mark) {
+                memory.setFirewallMark(mark);
+            }
         };
         try (DeviceWorker worker = worker(slow, Set.of())) {
             worker.submit(mesh(1, Samples.nodeRecord("p0", 1, 10)));
@@ -238,6 +243,10 @@ class DeviceWorkerTest {
 
             public void configure(WireGuardPrivateKey key, int port) {
                 memory.configure(key, port);
+            }
+
+            public void setFirewallMark(long mark) {
+                memory.setFirewallMark(mark);
             }
         };
         NodeRecord[] peers = new NodeRecord[10];

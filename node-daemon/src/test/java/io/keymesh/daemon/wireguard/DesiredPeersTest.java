@@ -28,7 +28,10 @@ class DesiredPeersTest {
         assertEquals(1, peers.size());
         PeerConfig peer = peers.get(a.wgPublicKey());
         assertEquals(a.endpoints().get(0), peer.endpoint());
-        assertEquals(a.allowedIps(), peer.allowedIps());
+        java.util.List<io.keymesh.schema.record.IpPrefix> expected = new java.util.ArrayList<>(a.allowedIps());
+        a.endpoints().forEach(e -> expected.add(io.keymesh.schema.record.IpPrefix.host(e.address())));
+        assertEquals(expected.stream().sorted(java.util.Comparator.comparing(Object::toString)).toList(), peer.allowedIps(),
+                "its overlay addresses and its underlay (endpoint) addresses, for peers in host mode");
         assertEquals(0, peer.keepaliveSeconds());
     }
 

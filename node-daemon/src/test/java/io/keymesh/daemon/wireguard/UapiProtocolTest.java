@@ -31,12 +31,13 @@ class UapiProtocolTest {
                 + "public_key=" + b.hex() + "\npersistent_keepalive_interval=0\nreplace_allowed_ips=true\nallowed_ip=198.18.0.2/32\n"
                 + "public_key=" + gone.hex() + "\nremove=true\n\n", text);
         assertFalse(text.contains("replace_peers"));
+        assertEquals("set=1\nfwmark=268435456\n\n", UapiProtocol.setFirewallMark(0x10000000L));
     }
 
     @Test
     void aGetReplyParsesWithoutKeepingThePrivateKey() {
         WireGuardPrivateKey device = WireGuardPrivateKey.generate();
-        String reply = "private_key=" + device.toHexSecret() + "\nlisten_port=51820\nfwmark=0\n"
+        String reply = "private_key=" + device.toHexSecret() + "\nlisten_port=51820\nfwmark=268435456\n"
                 + "public_key=" + a.hex() + "\npreshared_key=" + "0".repeat(64) + "\nprotocol_version=1\n"
                 + "endpoint=192.0.2.7:51820\nlast_handshake_time_sec=1795235400\nlast_handshake_time_nsec=5\n"
                 + "tx_bytes=10\nrx_bytes=20\npersistent_keepalive_interval=0\nallowed_ip=198.18.0.7/32\n"
@@ -45,6 +46,7 @@ class UapiProtocolTest {
         DeviceState state = UapiProtocol.parseGet(reply);
         assertEquals(device.publicKey(), state.publicKey());
         assertEquals(51820, state.listenPort());
+        assertEquals(0x10000000L, state.firewallMark());
         PeerStatus first = state.peers().get(a);
         assertEquals(Endpoint.parse("192.0.2.7:51820"), first.config().endpoint());
         assertEquals(Instant.ofEpochSecond(1795235400), first.lastHandshake());

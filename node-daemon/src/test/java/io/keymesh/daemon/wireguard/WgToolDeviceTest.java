@@ -26,6 +26,8 @@ class WgToolDeviceTest {
 
         assertEquals(own.publicKey(), state.publicKey());
         assertEquals(51820, state.listenPort());
+        assertEquals(0, state.firewallMark());
+        assertEquals(0x10000000L, WgToolDevice.parseDump(dump.replaceFirst("\toff\n", "\t0x10000000\n")).firewallMark());
         PeerStatus pa = state.peers().get(a);
         assertEquals(Endpoint.parse("192.0.2.1:51820"), pa.config().endpoint());
         assertEquals(List.of(IpPrefix.parse("198.18.0.1/32"), IpPrefix.parse("2001:db8::1/128")), pa.config().allowedIps());

@@ -1,0 +1,120 @@
+package io.keymesh.daemon.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keymesh.daemon.exec.Exec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads and changes keymesh's own part of the routing policy with {@code ip}: the rules and
+ * routes tagged {@link PolicyRule#PROTOCOL}, and nothing else. Changes go in as one
+ * {@code ip -batch} per family.
+ */
+public final class RoutingPolicy {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * keymesh's rules and routes as the kernel has them.
+     *
+     * @param strays owned rules keymesh would not write as they are: deleted by priority
+     */
+    public record Installed(Set<PolicyRule> rules, Set<HostRoute> routes, List<PolicyStray> strays) {
+        public static final Installed NONE = new Installed(Set.of(), Set.of(), List.of());
+
+        public boolean isEmpty() {
+            return rules.isEmpty() && routes.isEmpty() && strays.isEmpty();
+        }
+    }
+
+    /** An owned rule in a shape keymesh does not write (edited by hand, or left by another version). */
+    public record PolicyStray(boolean ipv6, int priority) {
+    }
+
+    /** Whether this host has IPv6 at all (a kernel booted with ipv6.disable=1 has no IPv6 rules to read). */
+    public static boolean hasIpv6() {
+        return Files.exists(Path.of("/proc/sys/net/ipv6"));
+    }
+
+    public Installed read(boolean ipv6) throws IOException {
+        Set<PolicyRule> rules = new HashSet<>();
+        Set<HostRoute> routes = new HashSet<>();
+        List<PolicyStray> strays = new ArrayList<>();
+        for (boolean v6 : ipv6 ? new boolean[] {false, true} : new boolean[] {false}) {
+            for (JsonNode rule : json(v6, "rule", "show")) {
+                if (PolicyRule.isOwned(rule)) {
+                    PolicyRule parsed = PolicyRule.fromJson(v6, rule);
+                    if (parsed != null) {
+                        rules.add(parsed);
+                    } else {
+                        strays.add(new PolicyStray(v6, rule.path("priority").asInt()));
+                    }
+                }
+            }
+            for (JsonNode route : json(v6, "route", "show", "table", "all", "proto", Integer.toString(PolicyRule.PROTOCOL))) {
+                routes.add(HostRoute.fromJson(route, v6));
+            }
+        }
+        return new Installed(rules, routes, strays);
+    }
+
+    /** Makes keymesh's part of the policy {@code plan}, from {@code installed}; returns what is installed after. */
+    public Installed apply(Installed installed, PolicyPlan plan) throws IOException {
+        List<PolicyRule> ruleDeletes = installed.rules().stream().filter(r -> !plan.rules().contains(r))
+                .sorted(Comparator.comparingInt(PolicyPlan::addOrder).reversed()).toList();
+        List<PolicyRule> ruleAdds = plan.rules().stream().filter(r -> !installed.rules().contains(r))
+                .sorted(Comparator.comparingInt(PolicyPlan::addOrder)).toList();
+        List<HostRoute> routeDeletes = installed.routes().stream().filter(r -> !plan.routes().contains(r)).toList();
+        List<HostRoute> routeAdds = plan.routes().stream().filter(r -> !installed.routes().contains(r)).toList();
+        // Deletions: the tunnel rules first (IPv6, then IPv4), routes last; additions the other way round.
+        batch(true, ruleLines("del", ruleDeletes, true), strayLines(installed.strays(), true));
+        List<String> v4 = new ArrayList<>(ruleLines("del", ruleDeletes, false));
+        v4.addAll(strayLines(installed.strays(), false));
+        routeDeletes.forEach(r -> v4.add(String.join(" ", r.delArgs())));
+        batch(false, v4, List.of());
+        List<String> adds = new ArrayList<>();
+        routeAdds.forEach(r -> adds.add(String.join(" ", r.addArgs())));
+        adds.addAll(ruleLines("add", ruleAdds, false));
+        batch(false, adds, List.of());
+        batch(true, ruleLines("add", ruleAdds, true), List.of());
+        return new Installed(plan.rules(), plan.routes(), List.of());
+    }
+
+    private static List<String> ruleLines(String verb, List<PolicyRule> rules, boolean v6) {
+        return rules.stream().filter(r -> r.ipv6() == v6).map(r -> "rule " + verb + " " + String.join(" ", r.args())).toList();
+    }
+
+    private static List<String> strayLines(List<PolicyStray> strays, boolean v6) {
+        return strays.stream().filter(s -> s.ipv6() == v6)
+                .map(s -> "rule del priority " + s.priority() + " protocol " + PolicyRule.PROTOCOL).toList();
+    }
+
+    private static void batch(boolean v6, List<String> lines, List<String> more) throws IOException {
+        List<String> all = new ArrayList<>(lines);
+        all.addAll(more);
+        if (all.isEmpty()) {
+            return;
+        }
+        List<String> command = v6 ? List.of("ip", "-6", "-batch", "-") : List.of("ip", "-batch", "-");
+        Exec.Result result = Exec.run(command, (String.join("\n", all) + "\n").getBytes(StandardCharsets.US_ASCII));
+        if (!result.ok()) {
+            throw new IOException("cannot change the host-mode routing policy: " + result.stderr().strip().replace('\n', ' ')
+                    + " (in: " + String.join("; ", all) + ")");
+        }
+    }
+
+    private static JsonNode json(boolean v6, String... args) throws IOException {
+        // -4 too: without a family, "route show table all" lists IPv6 routes as well
+        List<String> command = new ArrayList<>(List.of("ip", "-N", "-j", v6 ? "-6" : "-4"));
+        command.addAll(List.of(args));
+        String out = Exec.check(command, null);
+        return JSON.readTree(out.isBlank() ? "[]" : out);
+    }
+}
