@@ -93,6 +93,9 @@ class HostModeIT {
         }
         assertTrue(contains(wire, exempt) && contains(wire, reversed(exempt)),
                 "the exempt flow (tcp/6443) crossed the underlay in the clear both ways, not through the tunnel");
+        assertTrue(Files.readString(bed.dir().resolve("echo-4.log")).contains("connection from " + a.underlay + " port"),
+                "host traffic comes from the host's underlay address, not its overlay one");
+        assertTrue(Files.readString(bed.dir().resolve("echo-6.log")).contains("connection from " + a.underlay6 + " port"), "IPv6 too");
         assertEquals(0, packets(pcap, "(ip and ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)"),
                 "1,400-byte messages crossed without a single IP fragment");
 
@@ -109,7 +112,12 @@ class HostModeIT {
         a.startDaemon(false);
         Wait.until(WAIT, "a's routing policy is back to what it was before host mode", bed::logs, () -> policy(a).equals(before));
         assertEquals(before, policy(a));
+        assertEquals("off", run(in(a.namespace, "wg", "show", a.iface, "fwmark")).strip(), "keymesh's firewall mark is gone too");
         a.ping(b.overlayAddress(), 1);
+
+        // b still runs host mode: what it sends a arrives through the tunnel from b's underlay
+        // address, which a, filtering by strict reverse path and no longer in host mode, accepts.
+        assertEncrypted(b, a, false, "b's host traffic to a is still encrypted (a's answers are not: a is out of host mode)");
     }
 
     @Test
@@ -156,18 +164,27 @@ class HostModeIT {
         assertTrue(packets(pcap, "tcp and host " + n3.underlay + " and port 2379") > 0,
                 "n1 read etcd from n3 in the clear while it held n3's old key");
         awaitRoutes(n1, n3.underlay);
-        bed.serverIn(n3, "echo", MarkerEcho.class, "serve", n3.underlay, "5001", Integer.toString(MESSAGE));
-        String marker = marker();
-        Path after = bed.dir().resolve("n1-after.pcap");
-        try (AutoCloseable capture = bed.captureUnderlay(n1, after)) {
-            send(n1, n3.underlay, 5001, marker);
-            awaitPackets(after, "udp port 51820", 2 * COUNT);
-        }
-        assertFalse(contains(Files.readAllBytes(after), marker), "host traffic to the re-imaged host is encrypted again");
+        assertEncrypted(n1, n3, true, "host traffic to the re-imaged host and back is encrypted again");
     }
 
     private void awaitFullMesh(List<Host> hosts) throws Exception {
         bed.awaitFullMesh(hosts, WAIT);
+    }
+
+    /**
+     * A marked TCP exchange from {@code from} to {@code to}'s underlay address crosses {@code from}'s
+     * switch port encrypted: what {@code from} sends, and with {@code answers} also what comes back.
+     */
+    private void assertEncrypted(Host from, Host to, boolean answers, String what) throws Exception {
+        bed.serverIn(to, "echo-" + to, MarkerEcho.class, "serve", to.underlay, "5001", Integer.toString(MESSAGE));
+        String marker = marker();
+        Path pcap = bed.dir().resolve(from + "-to-" + to + ".pcap");
+        try (AutoCloseable capture = bed.captureUnderlay(from, pcap)) {
+            send(from, to.underlay, 5001, marker);
+            awaitPackets(pcap, "udp port 51820", 2 * COUNT);
+        }
+        byte[] wire = Files.readAllBytes(pcap);
+        assertFalse(contains(wire, marker) || answers && contains(wire, reversed(marker)), what);
     }
 
     /** Waits until {@code host} routes each address through its WireGuard interface in keymesh's table. */

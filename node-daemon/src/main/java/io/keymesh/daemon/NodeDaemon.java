@@ -83,7 +83,8 @@ public final class NodeDaemon implements AutoCloseable {
         this.lastSaved = saved;
         VerifiedMesh mesh = new VerifiedMesh(settings.layout(), TrustedKeys.of(settings.trustedKeys()), settings.mesh(), saved.highestSeen());
         // Host mode needs the real interface; with one, it runs on or off (off cleans up after an earlier on).
-        HostMode hostMode = links == null ? null : new HostMode(settings.hostTraffic(), settings.interfaceName(), settings.endpoints());
+        HostMode hostMode = links == null ? null : new HostMode(settings.hostTraffic(), settings.interfaceName(), settings.endpoints(),
+                settings.advertised());
         this.worker = new DeviceWorker(device, links, hostMode, keys.wireGuard(), settings.node(), keys.identity().publicKey(),
                 settings.interfaceName(), settings.overrides(), saved.owned(), metrics, this::applied);
         this.rotation = new KeyRotation(client, settings.layout(), settings.mesh(), settings.node(), keys.identity(), keys.wireGuard(),

@@ -14,7 +14,7 @@ import java.util.Arrays;
  * Payloads carrying a marker, for telling from an underlay capture whether a flow crossed it in
  * the clear. Run as its own process in a host's namespace.
  * {@code serve ADDRESS PORT SIZE} answers each SIZE-byte message with the same bytes reversed
- * (so the answer's marker differs from the question's). {@code send ADDRESS PORT SIZE COUNT MARKER}
+ * (so the answer's marker differs from the question's), and prints where each connection came from. {@code send ADDRESS PORT SIZE COUNT MARKER}
  * sends COUNT messages of SIZE bytes, each holding MARKER, checks every answer, prints
  * {@code ok COUNT} and exits 0; it exits 1 on a wrong answer and 2 when the connection fails
  * or stalls for 20 s.
@@ -62,6 +62,8 @@ public final class MarkerEcho {
             System.out.println("listening on " + server.getLocalSocketAddress());
             while (true) {
                 Socket client = server.accept();
+                System.out.println("connection from " + io.keymesh.schema.record.IpAddresses.format(client.getInetAddress()) + " port "
+                        + client.getPort());
                 Daemons.start(() -> {
                     try (client) {
                         DataInputStream in = new DataInputStream(client.getInputStream());

@@ -33,7 +33,7 @@ public final class RoutingPolicyProbe {
         RoutingPolicy policy = new RoutingPolicy();
         List<InetAddress> first = peers.subList(0, count);
         long t = System.nanoTime();
-        RoutingPolicy.Installed installed = policy.apply(RoutingPolicy.Installed.NONE, PolicyPlan.of(on, List.of(), device, first, 51820, true));
+        RoutingPolicy.Installed installed = policy.apply(RoutingPolicy.Installed.NONE, PolicyPlan.of(on, List.of(), device, first, List.of(), 51820, true));
         report("on", t);
         t = System.nanoTime();
         RoutingPolicy.Installed read = policy.read(true);
@@ -43,10 +43,10 @@ public final class RoutingPolicyProbe {
                     + installed.routes().size() + ", " + installed.rules().size());
         }
         t = System.nanoTime();
-        installed = policy.apply(installed, PolicyPlan.of(on, List.of(), device, peers, 51820, true));
+        installed = policy.apply(installed, PolicyPlan.of(on, List.of(), device, peers, List.of(), 51820, true));
         report("add-one", t);
         t = System.nanoTime();
-        installed = policy.apply(installed, PolicyPlan.of(on, List.of(), device, first, 51820, true));
+        installed = policy.apply(installed, PolicyPlan.of(on, List.of(), device, first, List.of(), 51820, true));
         report("remove-one", t);
         t = System.nanoTime();
         policy.apply(installed, PolicyPlan.NONE);

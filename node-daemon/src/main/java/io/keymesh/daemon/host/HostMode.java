@@ -1,5 +1,6 @@
 package io.keymesh.daemon.host;
 
+import io.keymesh.schema.record.Endpoint;
 import io.keymesh.schema.record.IpAddresses;
 import io.keymesh.schema.record.IpPrefix;
 import java.io.IOException;
@@ -26,15 +27,22 @@ public final class HostMode {
     private final RoutingPolicy policy = new RoutingPolicy();
     private final MssClamp clamp = new MssClamp();
     private final boolean ipv6 = RoutingPolicy.hasIpv6();
-    /** What the kernel has, as last read or applied; null to read it again. */
-    private RoutingPolicy.Installed installed;
+    private final List<InetAddress> advertised;
+    /** What the kernel has, as last read or applied; null to read it again. Volatile: the metrics thread counts its routes. */
+    private volatile RoutingPolicy.Installed installed;
+    /** The advertised addresses this host really has, found with each full read. */
+    private List<InetAddress> sources = List.of();
     private Set<InetAddress> contested = Set.of();
 
-    /** @param etcd this daemon's etcd endpoints: connections to them are always exempt, whatever the configured exemptions say */
-    public HostMode(HostTraffic settings, String device, List<URI> etcd) {
+    /**
+     * @param etcd       this daemon's etcd endpoints: connections to them are always exempt, whatever the configured exemptions say
+     * @param advertised this host's advertised endpoints: host traffic leaves from their addresses
+     */
+    public HostMode(HostTraffic settings, String device, List<URI> etcd, List<Endpoint> advertised) {
         this.settings = settings;
         this.device = device;
         this.automatic = automaticExemptions(etcd);
+        this.advertised = advertised.stream().map(Endpoint::address).distinct().toList();
     }
 
     public HostTraffic settings() {
@@ -82,22 +90,24 @@ public final class HostMode {
                         contested.stream().map(IpAddresses::format).sorted().toList());
             }
         }
-        boolean read = installed == null;
-        if (read) {
+        if (installed == null) {
             installed = policy.read(ipv6);
+            sources = localSources();
             if (settings.enabled() && settings.mssClamp()) {
                 clamp.install(device);
             } else {
                 clamp.remove();
             }
         }
-        PolicyPlan plan = PolicyPlan.of(settings, automatic, device, underlay.routable(), listenPort, ipv6);
+        PolicyPlan plan = PolicyPlan.of(settings, automatic, device, underlay.routable(), sources, listenPort, ipv6);
         if (plan.rules().equals(installed.rules()) && plan.routes().equals(installed.routes()) && installed.strays().isEmpty()) {
             return;
         }
         RoutingPolicy.Installed before = installed;
         installed = null; // unknown until the change is through
-        installed = policy.apply(before, plan);
+        RoutingPolicy.Installed after = policy.apply(before, plan);
+        // A stray is deleted by its priority, which may have taken one of ours with it: read again next time.
+        installed = before.strays().isEmpty() ? after : null;
         int routesAdded = (int) plan.routes().stream().filter(r -> !before.routes().contains(r)).count();
         int routesRemoved = (int) before.routes().stream().filter(r -> !plan.routes().contains(r)).count();
         if (!plan.rules().equals(before.rules()) || !before.strays().isEmpty()) {
@@ -108,6 +118,21 @@ public final class HostMode {
         } else {
             LOG.info("host mode: {} peer underlay route(s) added, {} removed", routesAdded, routesRemoved);
         }
+    }
+
+    /** The advertised addresses that are on this host (an address behind NAT is not, and cannot be a source). */
+    private List<InetAddress> localSources() throws IOException {
+        if (!settings.enabled() || advertised.isEmpty()) {
+            return List.of();
+        }
+        Set<InetAddress> local = RoutingPolicy.localAddresses();
+        List<InetAddress> usable = advertised.stream().filter(local::contains).toList();
+        if (usable.size() < advertised.size()) {
+            LOG.warn("host mode: advertised address(es) {} are not on this host (NAT?); host traffic of that family leaves from the "
+                    + "address the kernel picks for {}", advertised.stream().filter(a -> !local.contains(a)).map(IpAddresses::format).toList(),
+                    device);
+        }
+        return usable;
     }
 
     public int routes() {

@@ -11,15 +11,22 @@ import java.util.List;
  * interface, tagged with {@link PolicyRule#PROTOCOL}.
  *
  * @param device null when an owned route read back has no device (someone changed it)
+ * @param source the source address for traffic on the route (this host's own underlay address, so
+ *               peers see host traffic come from where it always came from), or null for the
+ *               kernel's choice, which would be the interface's overlay address
  */
-public record HostRoute(IpPrefix destination, String device, long table) {
-    public static HostRoute to(InetAddress peer, String device, long table) {
-        return new HostRoute(IpPrefix.host(peer), device, table);
+public record HostRoute(IpPrefix destination, String device, long table, InetAddress source) {
+    public static HostRoute to(InetAddress peer, String device, long table, InetAddress source) {
+        return new HostRoute(IpPrefix.host(peer), device, table, source);
     }
 
     public List<String> addArgs() {
-        return List.of("route", "add", destination.toString(), "dev", device, "table", Long.toString(table), "proto",
-                Integer.toString(PolicyRule.PROTOCOL));
+        List<String> args = new java.util.ArrayList<>(List.of("route", "add", destination.toString(), "dev", device, "table",
+                Long.toString(table), "proto", Integer.toString(PolicyRule.PROTOCOL)));
+        if (source != null) {
+            args.addAll(List.of("src", IpAddresses.format(source)));
+        }
+        return args;
     }
 
     public List<String> delArgs() {
@@ -40,6 +47,7 @@ public record HostRoute(IpPrefix destination, String device, long table) {
         }
         long table = route.has("table") ? Long.parseLong(route.get("table").asText()) : 254;
         boolean plain = route.path("gateway").isMissingNode() && route.path("nexthops").isMissingNode();
-        return new HostRoute(destination, plain ? route.path("dev").asText(null) : null, table);
+        InetAddress source = route.has("prefsrc") ? IpAddresses.parse(route.get("prefsrc").asText()) : null;
+        return new HostRoute(destination, plain ? route.path("dev").asText(null) : null, table, source);
     }
 }

@@ -3,8 +3,7 @@ package io.keymesh.daemon.host;
 import io.keymesh.schema.record.Endpoint;
 import io.keymesh.schema.record.NodeRecord;
 import java.net.InetAddress;
-import java.util.Collection;
-import java.util.HashMap;
+import io.keymesh.daemon.wireguard.DesiredPeers;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -15,8 +14,9 @@ import java.util.Set;
  *
  * @param routable addresses exactly one active peer claims (and this host does not): host mode
  *                 routes these into the tunnel
- * @param contested addresses more than one node claims: none of them gets the traffic, which stays
- *                 on the underlay, so a node advertising someone else's address cannot attract it
+ * @param contested addresses more than one node claims ({@link DesiredPeers#contested}), or a peer
+ *                 claims this host's own: none of them gets the traffic, which stays on the
+ *                 underlay, so a node advertising someone else's address cannot attract it
  */
 public record PeerUnderlay(Set<InetAddress> routable, Set<InetAddress> contested) {
     public static final PeerUnderlay NONE = new PeerUnderlay(Set.of(), Set.of());
@@ -28,30 +28,22 @@ public record PeerUnderlay(Set<InetAddress> routable, Set<InetAddress> contested
         return all;
     }
 
-    public static PeerUnderlay of(Collection<NodeRecord> records, String self) {
-        Map<InetAddress, Integer> claims = new HashMap<>();
-        Set<InetAddress> own = new HashSet<>();
-        for (NodeRecord record : records) {
-            if (!record.isActive() && !record.node().equals(self)) {
-                continue;
-            }
-            for (Endpoint endpoint : record.endpoints()) {
-                if (record.node().equals(self)) {
-                    own.add(endpoint.address());
-                } else {
-                    claims.merge(endpoint.address(), 1, Integer::sum);
+    public static PeerUnderlay of(Map<String, NodeRecord> records, String self) {
+        NodeRecord own = records.get(self);
+        Set<InetAddress> ownAddresses = new HashSet<>();
+        if (own != null) {
+            own.endpoints().forEach(e -> ownAddresses.add(e.address()));
+        }
+        Set<InetAddress> contested = new HashSet<>(DesiredPeers.contested(records.values(), own));
+        Set<InetAddress> routable = new HashSet<>();
+        for (NodeRecord record : records.values()) {
+            if (record.isActive() && !record.node().equals(self)) {
+                for (Endpoint endpoint : record.endpoints()) {
+                    (ownAddresses.contains(endpoint.address()) ? contested : routable).add(endpoint.address());
                 }
             }
         }
-        Set<InetAddress> routable = new HashSet<>();
-        Set<InetAddress> contested = new HashSet<>();
-        claims.forEach((address, count) -> {
-            if (count == 1 && !own.contains(address)) {
-                routable.add(address);
-            } else {
-                contested.add(address);
-            }
-        });
+        routable.removeAll(contested);
         return new PeerUnderlay(Set.copyOf(routable), Set.copyOf(contested));
     }
 }

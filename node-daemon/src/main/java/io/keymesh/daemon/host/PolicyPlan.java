@@ -34,10 +34,12 @@ public record PolicyPlan(Set<PolicyRule> rules, Set<HostRoute> routes) {
     /**
      * @param automatic exemptions the daemon adds itself (its own etcd endpoints)
      * @param peers     the peers' underlay addresses; each gets a route through {@code device}
+     * @param sources   this host's own underlay addresses: a route to a peer of the same family
+     *                  sends from the first of them
      * @param ipv6      whether the host has IPv6 at all (no IPv6 rules otherwise)
      */
     public static PolicyPlan of(HostTraffic settings, List<Exemption> automatic, String device, Collection<InetAddress> peers,
-                                int listenPort, boolean ipv6) {
+                                Collection<InetAddress> sources, int listenPort, boolean ipv6) {
         if (!settings.enabled()) {
             return NONE;
         }
@@ -69,8 +71,10 @@ public record PolicyPlan(Set<PolicyRule> rules, Set<HostRoute> routes) {
         }
         Set<HostRoute> routes = new LinkedHashSet<>();
         for (InetAddress peer : peers) {
-            if (ipv6 || !(peer instanceof Inet6Address)) {
-                routes.add(HostRoute.to(peer, device, settings.table()));
+            boolean v6 = peer instanceof Inet6Address;
+            if (ipv6 || !v6) {
+                InetAddress source = sources.stream().filter(s -> (s instanceof Inet6Address) == v6).findFirst().orElse(null);
+                routes.add(HostRoute.to(peer, device, settings.table(), source));
             }
         }
         return new PolicyPlan(rules, routes);

@@ -43,6 +43,22 @@ public final class RoutingPolicy {
         return Files.exists(Path.of("/proc/sys/net/ipv6"));
     }
 
+    /** Every address on this host's interfaces. */
+    public static Set<java.net.InetAddress> localAddresses() throws IOException {
+        Set<java.net.InetAddress> local = new HashSet<>();
+        String out = Exec.check("ip", "-j", "address", "show");
+        for (JsonNode link : JSON.readTree(out.isBlank() ? "[]" : out)) {
+            for (JsonNode address : link.path("addr_info")) {
+                try {
+                    local.add(io.keymesh.schema.record.IpAddresses.parse(address.path("local").asText()));
+                } catch (IllegalArgumentException e) {
+                    // not an address we could route from
+                }
+            }
+        }
+        return local;
+    }
+
     public Installed read(boolean ipv6) throws IOException {
         Set<PolicyRule> rules = new HashSet<>();
         Set<HostRoute> routes = new HashSet<>();
@@ -105,8 +121,12 @@ public final class RoutingPolicy {
         List<String> command = v6 ? List.of("ip", "-6", "-batch", "-") : List.of("ip", "-batch", "-");
         Exec.Result result = Exec.run(command, (String.join("\n", all) + "\n").getBytes(StandardCharsets.US_ASCII));
         if (!result.ok()) {
-            throw new IOException("cannot change the host-mode routing policy: " + result.stderr().strip().replace('\n', ' ')
-                    + " (in: " + String.join("; ", all) + ")");
+            // "Command failed -:N" names the line; thousands of route lines would drown it
+            java.util.regex.Matcher failed = java.util.regex.Pattern.compile("Command failed -:([0-9]+)").matcher(result.stderr());
+            int line = failed.find() ? Integer.parseInt(failed.group(1)) : 0;
+            String what = line >= 1 && line <= all.size() ? " (at: ip " + (v6 ? "-6 " : "") + all.get(line - 1) + ")" : "";
+            throw new IOException("cannot change the host-mode routing policy: "
+                    + result.stderr().strip().lines().findFirst().orElse("ip failed") + what);
         }
     }
 

@@ -50,8 +50,10 @@ public final class LinkManager {
      * Creates the interface if missing, adds missing addresses, sets the MTU, brings it up; each
      * only when needed. Without a configured MTU, the MTU follows the underlay toward
      * {@code peers} ({@link UnderlayMtu}) minus WireGuard's overhead, every time this runs.
+     *
+     * @return true when the interface had to be created (anything routed through it before is gone)
      */
-    public void ensure(LinkSpec spec, Collection<InetAddress> peers) throws IOException {
+    public boolean ensure(LinkSpec spec, Collection<InetAddress> peers) throws IOException {
         JsonNode link = show(spec.name());
         boolean created = false;
         if (link == null) {
@@ -85,6 +87,27 @@ public final class LinkManager {
         if (!up) {
             Exec.check("ip", "link", "set", "dev", spec.name(), "up");
             LOG.info("interface {}: up", spec.name());
+        }
+        loosenReversePathFilter(spec.name());
+        return created;
+    }
+
+    /**
+     * Strict reverse-path filtering (rp_filter 1, the larger of "all" and the interface's) would
+     * drop what a peer in host mode sends through the tunnel from its underlay address, since the
+     * way back to that address is the underlay, not this interface. Loose filtering (2) on this
+     * interface alone accepts it; the underlay's own setting is not touched.
+     */
+    private static void loosenReversePathFilter(String name) throws IOException {
+        Path all = Path.of("/proc/sys/net/ipv4/conf/all/rp_filter");
+        Path own = Path.of("/proc/sys/net/ipv4/conf", name, "rp_filter");
+        if (!Files.exists(all) || !Files.exists(own)) {
+            return; // no IPv4
+        }
+        int effective = Math.max(Integer.parseInt(Files.readString(all).strip()), Integer.parseInt(Files.readString(own).strip()));
+        if (effective == 1) {
+            Files.writeString(own, "2\n");
+            LOG.info("interface {}: loose reverse-path filtering (rp_filter 2), so peers in host mode reach this host", name);
         }
     }
 

@@ -9,7 +9,9 @@ import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.IpPrefix;
 import io.keymesh.schema.record.MeshConfig;
 import io.keymesh.schema.record.NodeRecord;
+import java.net.InetAddress;
 import java.util.HashMap;
+import java.util.function.Function;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,10 +26,13 @@ import java.util.Set;
  *
  * @param link       the interface to ensure, or null to leave it as it is
  * @param listenPort the UDP port to listen on (meaningful with a link)
+ * @param contested  underlay addresses several peers advertise, which no peer gets ({@link DesiredPeers#contested})
  */
-public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int natKeepaliveSeconds, Map<WireGuardPublicKey, PeerConfig> peers) {
+public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int natKeepaliveSeconds, Map<WireGuardPublicKey, PeerConfig> peers,
+                         Set<InetAddress> contested) {
     public DevicePlan {
         peers = java.util.Collections.unmodifiableMap(peers);
+        contested = Set.copyOf(contested);
     }
 
     /** Where this host stands in the verified mesh. */
@@ -64,20 +69,30 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
      * The plan for {@code next} from this plan for {@code previous}, looking only at the records
      * that changed ({@link MeshSnapshot#changedSince}: unchanged records are the same objects from
      * one snapshot to the next, and the maps share them); null
-     * when this host's own record or the mesh config changed, which can change every peer.
+     * when this host's own record or the mesh config changed, which can change every peer, and
+     * when a changed record advertises an underlay address that another peer holds or that is
+     * contested, since that changes another peer's allowed IPs too.
+     *
+     * @param holder which peer holds an allowed IP on the device now
      */
-    public Advance advance(MeshSnapshot previous, MeshSnapshot next, Identity self) {
+    public Advance advance(MeshSnapshot previous, MeshSnapshot next, Identity self, Function<IpPrefix, WireGuardPublicKey> holder) {
         NodeRecord own = next.records().get(self.node());
         if (standing != Standing.MEMBER || previous.config() != next.config() || previous.records().get(self.node()) != own) {
             return null;
         }
         Map<WireGuardPublicKey, PeerConfig> changes = new HashMap<>();
+        boolean[] sharedAddress = {false};
         next.changedSince(previous, (node, before, record) -> {
             if (before != null) {
                 changes.putIfAbsent(before.wgPublicKey(), null);
             }
             if (record != null) {
-                PeerConfig peer = DesiredPeers.peerFor(record, own, natKeepaliveSeconds);
+                for (var endpoint : record.endpoints()) {
+                    WireGuardPublicKey held = holder.apply(IpPrefix.host(endpoint.address()));
+                    sharedAddress[0] |= contested.contains(endpoint.address()) || held != null && !held.equals(record.wgPublicKey())
+                            && (before == null || !held.equals(before.wgPublicKey()));
+                }
+                PeerConfig peer = DesiredPeers.peerFor(record, own, natKeepaliveSeconds, contested);
                 if (peer != null) {
                     changes.put(peer.publicKey(), peer);
                 } else {
@@ -85,7 +100,7 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
                 }
             }
         });
-        return new Advance(changes, new HashSet<>(changes.keySet()));
+        return sharedAddress[0] ? null : new Advance(changes, new HashSet<>(changes.keySet()));
     }
 
     public static DevicePlan of(MeshSnapshot mesh, Identity self, String interfaceName, DeviceOverrides overrides) {
@@ -94,14 +109,14 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
         int listenPort = first(overrides.listenPort(), config == null ? null : config.listenPort(), DeviceOverrides.DEFAULT_LISTEN_PORT);
         if (!self.isAdmittedBy(own)) {
             Standing standing = self.isRevokedBy(own) ? Standing.REVOKED : Standing.OUTSIDER;
-            return new DevicePlan(standing, null, listenPort, 0, Map.of());
+            return new DevicePlan(standing, null, listenPort, 0, Map.of(), Set.of());
         }
         int keepalive = first(overrides.natKeepaliveSeconds(), config == null ? null : config.keepaliveSeconds(),
                 DeviceOverrides.DEFAULT_NAT_KEEPALIVE_SECONDS);
         Integer mtu = overrides.mtu() != null ? overrides.mtu() : config == null ? null : config.mtu();
         List<LinkAddress> addresses = own.addresses().stream().map(a -> withOverlayLength(a, config)).toList();
         return new DevicePlan(Standing.MEMBER, new LinkSpec(interfaceName, addresses, mtu), listenPort, keepalive,
-                DesiredPeers.of(mesh.records().values(), own, keepalive));
+                DesiredPeers.of(mesh.records().values(), own, keepalive), DesiredPeers.contested(mesh.records().values(), own));
     }
 
     /** 198.18.0.5/32 in overlay 198.18.0.0/16 becomes 198.18.0.5/16: one connected route covers the overlay. */

@@ -254,7 +254,7 @@ public final class DeviceWorker implements AutoCloseable {
         }
         Identity self = self(snapshot);
         DevicePlan.Advance advance = fresh && plannedPlan != null && self.equals(plannedSelf)
-                ? plannedPlan.advance(planned, snapshot, self) : null;
+                ? plannedPlan.advance(planned, snapshot, self, known.table()::holder) : null;
         DevicePlan plan = advance != null ? plannedPlan : DevicePlan.of(snapshot, self, interfaceName, overrides);
         if (advance != null) {
             advance.applyTo(desired);
@@ -263,13 +263,18 @@ public final class DeviceWorker implements AutoCloseable {
         }
         PeerUnderlay underlay = plan.member() ? null : PeerUnderlay.NONE; // computed when needed: it walks every record
         if (plan.link() != null && links != null && !Objects.equals(plan.link(), ensuredLink)) {
-            underlay = PeerUnderlay.of(snapshot.records().values(), node);
-            links.ensure(plan.link(), underlay.all());
+            underlay = PeerUnderlay.of(snapshot.records(), node);
+            if (links.ensure(plan.link(), underlay.all()) && hostMode != null) {
+                hostMode.forget(); // a new interface: the routes through the old one went with it
+            }
             ensuredLink = plan.link();
         }
         if (plan.standing() == DevicePlan.Standing.OUTSIDER || (plan.standing() == DevicePlan.Standing.REVOKED && owned.isEmpty())) {
             // No verified record of this host (or revoked with nothing of ours left): the device stays as it is.
             outsider = plan.standing() == DevicePlan.Standing.OUTSIDER;
+            if (hostMode != null && !hostMode.settings().enabled()) {
+                hostMode.reconcile(PeerUnderlay.NONE, plan.listenPort()); // switched off: remove what is left, whatever else
+            }
             applied = snapshot;
             listener.applied(snapshot, owned);
             return;
@@ -286,7 +291,9 @@ public final class DeviceWorker implements AutoCloseable {
             state = new KnownDevice(self.wgPublicKey(), plan.listenPort(), state.firewallMark(), state.table(), state.readAt());
         }
         if (hostMode != null && hostMode.firewallMark(state.firewallMark()) != state.firewallMark()) {
-            // before any rule exists that could route WireGuard's own packets into its tunnel
+            // Before any rule exists that could route WireGuard's own packets into its tunnel. When
+            // host mode is switched off, the mark goes before the rules do; WireGuard's packets
+            // still skip the tunnel meanwhile, through the exemption for its listen port.
             long mark = hostMode.firewallMark(state.firewallMark());
             device.setFirewallMark(mark);
             LOG.info("interface {}: firewall mark {}", interfaceName, mark == 0 ? "off" : "0x" + Long.toHexString(mark));
@@ -333,7 +340,7 @@ public final class DeviceWorker implements AutoCloseable {
         if (hostMode != null) {
             // after the peers: a route may only send traffic to a peer the device has
             hostMode.reconcile(underlay != null ? underlay
-                    : hostMode.settings().enabled() ? PeerUnderlay.of(snapshot.records().values(), node) : PeerUnderlay.NONE,
+                    : hostMode.settings().enabled() ? PeerUnderlay.of(snapshot.records(), node) : PeerUnderlay.NONE,
                     plan.listenPort());
         }
         known = state;

@@ -37,6 +37,11 @@ public final class PeerTable {
         return view;
     }
 
+    /** The peer holding {@code ip} as one of its allowed IPs, or null. */
+    public WireGuardPublicKey holder(IpPrefix ip) {
+        return holders.get(ip);
+    }
+
     public void apply(PeerDelta delta) {
         List<PeerConfig> sets = new ArrayList<>(delta.adds());
         sets.addAll(delta.updates());

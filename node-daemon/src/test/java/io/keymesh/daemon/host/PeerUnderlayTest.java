@@ -25,7 +25,7 @@ class PeerUnderlayTest {
         NodeRecord c = at(Samples.nodeRecord("c", 1, 4), NodeState.ACTIVE, "192.0.2.3:51821");
         NodeRecord d = at(Samples.nodeRecord("d", 1, 5), NodeState.ACTIVE, "192.0.2.1:51820");
         NodeRecord gone = at(Samples.nodeRecord("e", 1, 6), NodeState.REVOKED, "192.0.2.6:51820");
-        PeerUnderlay underlay = PeerUnderlay.of(List.of(self, a, b, c, d, gone), "self");
+        PeerUnderlay underlay = PeerUnderlay.of(java.util.stream.Stream.of(self, a, b, c, d, gone).collect(java.util.stream.Collectors.toMap(NodeRecord::node, r -> r)), "self");
         assertEquals(Set.of(IpAddresses.parse("192.0.2.2"), IpAddresses.parse("2001:db8::2")), underlay.routable());
         assertEquals(Set.of(IpAddresses.parse("192.0.2.3"), IpAddresses.parse("192.0.2.1")), underlay.contested(),
                 "two nodes behind one address, and a node claiming this host's own");

@@ -32,8 +32,10 @@ class PolicyPlanTest {
             + "{\"priority\":32701,\"not\":null,\"src\":\"all\",\"fwmark\":\"0x10000000\",\"fwmask\":\"0x10000000\",\"table\":\"19277\",\"protocol\":\"107\"},"
             + "{\"priority\":32702,\"src\":\"all\",\"nop\":null,\"protocol\":\"107\"},"
             + "{\"priority\":32766,\"src\":\"all\",\"table\":\"254\"},{\"priority\":32767,\"src\":\"all\",\"table\":\"253\"}]";
-    private static final String IP_ROUTES = "[{\"dst\":\"192.0.2.9\",\"dev\":\"km0\",\"table\":\"19277\",\"scope\":\"253\",\"flags\":[]},"
+    private static final String IP_ROUTES = "[{\"dst\":\"192.0.2.9\",\"dev\":\"km0\",\"table\":\"19277\",\"scope\":\"253\","
+            + "\"prefsrc\":\"192.0.2.1\",\"flags\":[]},"
             + "{\"dst\":\"2001:db8::9\",\"dev\":\"km0\",\"table\":\"19277\",\"metric\":1024,\"flags\":[],\"pref\":\"medium\"}]";
+    private static final List<InetAddress> SOURCES = List.of(IpAddresses.parse("192.0.2.1"));
 
     private static InetAddress ip(String text) {
         return IpAddresses.parse(text);
@@ -42,7 +44,7 @@ class PolicyPlanTest {
     @Test
     void whatIpPrintsBackParsesToExactlyThePlanSoAReadNeverChurns() throws Exception {
         List<Exemption> etcd = HostMode.automaticExemptions(List.of(URI.create("http://198.51.100.1:2379")));
-        PolicyPlan plan = PolicyPlan.of(ON, etcd, "km0", List.of(ip("192.0.2.9"), ip("2001:db8::9")), 51820, false);
+        PolicyPlan plan = PolicyPlan.of(ON, etcd, "km0", List.of(ip("192.0.2.9"), ip("2001:db8::9")), SOURCES, 51820, false);
         Set<PolicyRule> read = new HashSet<>();
         for (JsonNode rule : JSON.readTree(IP_RULES_V4)) {
             if (PolicyRule.isOwned(rule)) {
@@ -54,14 +56,14 @@ class PolicyPlanTest {
         for (JsonNode route : JSON.readTree(IP_ROUTES)) {
             routes.add(HostRoute.fromJson(route, false));
         }
-        assertEquals(PolicyPlan.of(ON, etcd, "km0", List.of(ip("192.0.2.9"), ip("2001:db8::9")), 51820, true).routes(), routes);
-        assertEquals(Set.of(HostRoute.to(ip("192.0.2.9"), "km0", 19277)), plan.routes(),
+        assertEquals(PolicyPlan.of(ON, etcd, "km0", List.of(ip("192.0.2.9"), ip("2001:db8::9")), SOURCES, 51820, true).routes(), routes);
+        assertEquals(Set.of(HostRoute.to(ip("192.0.2.9"), "km0", 19277, ip("192.0.2.1"))), plan.routes(),
                 "without IPv6 on the host, its IPv6 peer address gets no route");
     }
 
     @Test
     void exemptionsJumpOverTheTunnelRuleToALandingRuleAndWireGuardsOwnPacketsAreLeftAlone() {
-        PolicyPlan plan = PolicyPlan.of(ON, List.of(), "km0", List.of(ip("192.0.2.9")), 51820, true);
+        PolicyPlan plan = PolicyPlan.of(ON, List.of(), "km0", List.of(ip("192.0.2.9")), List.of(), 51820, true);
         List<String> v4 = plan.rules().stream().filter(r -> !r.ipv6()).map(PolicyRule::toString).sorted().toList();
         assertEquals(List.of(
                 "priority 32700 ipproto tcp dport 2379-2380 goto 32702 protocol 107",
@@ -72,13 +74,14 @@ class PolicyPlanTest {
                 "priority 32701 not fwmark 0x10000000/0x10000000 lookup 19277 protocol 107",
                 "priority 32702 nop protocol 107"), v4);
         assertEquals(7, plan.rules().stream().filter(PolicyRule::ipv6).count(), "the same rules for IPv6");
-        assertEquals(Set.of(new HostRoute(IpPrefix.parse("192.0.2.9/32"), "km0", 19277)), plan.routes());
+        assertEquals(Set.of(new HostRoute(IpPrefix.parse("192.0.2.9/32"), "km0", 19277, null)), plan.routes(),
+                "with no underlay address of its own, the kernel picks the source");
     }
 
     @Test
     void switchedOffItWantsNothingSoEverythingOwnedIsRemoved() {
         HostTraffic off = new HostTraffic(false, Exemption.DEFAULTS, 1, 100, 1000, false);
-        assertEquals(PolicyPlan.NONE, PolicyPlan.of(off, List.of(), "km0", List.of(ip("192.0.2.9")), 51820, true));
+        assertEquals(PolicyPlan.NONE, PolicyPlan.of(off, List.of(), "km0", List.of(ip("192.0.2.9")), SOURCES, 51820, true));
     }
 
     @Test

@@ -94,7 +94,7 @@ class DevicePlanTest {
                         fresh.keyIssuedAt(), fresh.issuedAt(), null));
             }
             MeshSnapshot snapshot = new MeshSnapshot(next, config, round + 2);
-            DevicePlan.Advance advance = plan.advance(previous, snapshot, self);
+            DevicePlan.Advance advance = plan.advance(previous, snapshot, self, ip -> null);
             DevicePlan fromScratch = DevicePlan.of(snapshot, self, "km0", DeviceOverrides.NONE);
             Map<io.keymesh.schema.crypto.WireGuardPublicKey, io.keymesh.daemon.wireguard.PeerConfig> device = Map.copyOf(desired);
             advance.applyTo(desired);
@@ -111,7 +111,21 @@ class DevicePlanTest {
         MeshSnapshot before = new MeshSnapshot(Map.of("self", own(NodeState.ACTIVE), "peer", peer), config, 7);
         DevicePlan plan = DevicePlan.of(before, self, "km0", DeviceOverrides.NONE);
         MeshConfig other = new MeshConfig(Samples.MESH, List.of(IpPrefix.parse("198.18.0.0/15")), 51999, 10, 1380, Samples.NOW.plusSeconds(1));
-        assertNull(plan.advance(before, new MeshSnapshot(before.records(), other, 8), self));
-        assertNull(plan.advance(before, new MeshSnapshot(Map.of("self", own(NodeState.ACTIVE), "peer", peer), config, 8), self));
+        assertNull(plan.advance(before, new MeshSnapshot(before.records(), other, 8), self, ip -> null));
+        assertNull(plan.advance(before, new MeshSnapshot(Map.of("self", own(NodeState.ACTIVE), "peer", peer), config, 8), self, ip -> null));
+    }
+
+    @Test
+    void aChangedRecordAdvertisingAnAddressAnotherPeerHoldsMeansPlanningAfresh() {
+        MeshSnapshot before = new MeshSnapshot(Map.of("self", own(NodeState.ACTIVE), "peer", peer), config, 7);
+        DevicePlan plan = DevicePlan.of(before, self, "km0", DeviceOverrides.NONE);
+        NodeRecord fresh = Samples.nodeRecord("twin", 1, 40);
+        NodeRecord twin = new NodeRecord(fresh.mesh(), "twin", 1, 1, NodeState.ACTIVE, fresh.identityKey(), fresh.wgPublicKey(),
+                peer.endpoints(), fresh.addresses(), fresh.allowedIps(), fresh.keyIssuedAt(), fresh.issuedAt(), null);
+        MeshSnapshot next = new MeshSnapshot(Map.of("self", own(NodeState.ACTIVE), "peer", peer, "twin", twin), config, 8);
+        assertNull(plan.advance(before, next, self, ip -> peer.wgPublicKey()),
+                "the peer holding the address loses it: more than the changed record's peer changes");
+        DevicePlan afresh = DevicePlan.of(next, self, "km0", DeviceOverrides.NONE);
+        assertEquals(peer.allowedIps(), afresh.peers().get(peer.wgPublicKey()).allowedIps(), "and planned afresh, neither has it");
     }
 }

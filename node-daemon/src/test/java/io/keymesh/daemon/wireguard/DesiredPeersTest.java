@@ -50,4 +50,14 @@ class DesiredPeersTest {
     void beforeItIsAdmittedANodeWantsEveryActiveNode() {
         assertEquals(3, DesiredPeers.of(List.of(self, a, b), null, 25).size());
     }
+
+    @Test
+    void anUnderlayAddressTwoPeersAdvertiseIsNeitherOnesAllowedIp() {
+        NodeRecord twin = new NodeRecord(b.mesh(), b.node(), b.epoch(), b.epoch(), b.state(), b.identityKey(), b.wgPublicKey(),
+                a.endpoints(), b.addresses(), b.allowedIps(), b.keyIssuedAt(), b.issuedAt(), null);
+        var peers = DesiredPeers.of(List.of(self, a, twin), self, 25);
+        assertEquals(a.allowedIps(), peers.get(a.wgPublicKey()).allowedIps(), "behind one NAT address: WireGuard could give it to one only");
+        assertEquals(b.allowedIps(), peers.get(b.wgPublicKey()).allowedIps());
+        assertEquals(java.util.Set.of(a.endpoints().get(0).address()), DesiredPeers.contested(List.of(self, a, twin), self));
+    }
 }
