@@ -125,6 +125,9 @@ public final class UapiProtocol {
     /** Allowed IPs as the device holds them; host bits someone set by hand are masked off. */
     static IpPrefix parseMasked(String value) {
         int slash = value.indexOf('/');
+        if (slash < 0) {
+            throw new IllegalArgumentException("allowed IP '" + value + "' has no prefix length");
+        }
         return IpPrefix.containing(io.keymesh.schema.record.IpAddresses.parse(value.substring(0, slash)),
                 Integer.parseInt(value.substring(slash + 1)));
     }
