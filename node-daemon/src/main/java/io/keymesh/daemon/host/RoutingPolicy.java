@@ -28,10 +28,6 @@ public final class RoutingPolicy {
      */
     public record Installed(Set<PolicyRule> rules, Set<HostRoute> routes, List<PolicyStray> strays) {
         public static final Installed NONE = new Installed(Set.of(), Set.of(), List.of());
-
-        public boolean isEmpty() {
-            return rules.isEmpty() && routes.isEmpty() && strays.isEmpty();
-        }
     }
 
     /** An owned rule in a shape keymesh does not write (edited by hand, or left by another version). */
@@ -90,16 +86,18 @@ public final class RoutingPolicy {
         List<HostRoute> routeDeletes = installed.routes().stream().filter(r -> !plan.routes().contains(r)).toList();
         List<HostRoute> routeAdds = plan.routes().stream().filter(r -> !installed.routes().contains(r)).toList();
         // Deletions: the tunnel rules first (IPv6, then IPv4), routes last; additions the other way round.
-        batch(true, ruleLines("del", ruleDeletes, true), strayLines(installed.strays(), true));
+        List<String> v6 = new ArrayList<>(ruleLines("del", ruleDeletes, true));
+        v6.addAll(strayLines(installed.strays(), true));
+        batch(true, v6);
         List<String> v4 = new ArrayList<>(ruleLines("del", ruleDeletes, false));
         v4.addAll(strayLines(installed.strays(), false));
         routeDeletes.forEach(r -> v4.add(String.join(" ", r.delArgs())));
-        batch(false, v4, List.of());
+        batch(false, v4);
         List<String> adds = new ArrayList<>();
         routeAdds.forEach(r -> adds.add(String.join(" ", r.addArgs())));
         adds.addAll(ruleLines("add", ruleAdds, false));
-        batch(false, adds, List.of());
-        batch(true, ruleLines("add", ruleAdds, true), List.of());
+        batch(false, adds);
+        batch(true, ruleLines("add", ruleAdds, true));
         return new Installed(plan.rules(), plan.routes(), List.of());
     }
 
@@ -112,9 +110,7 @@ public final class RoutingPolicy {
                 .map(s -> "rule del priority " + s.priority() + " protocol " + PolicyRule.PROTOCOL).toList();
     }
 
-    private static void batch(boolean v6, List<String> lines, List<String> more) throws IOException {
-        List<String> all = new ArrayList<>(lines);
-        all.addAll(more);
+    private static void batch(boolean v6, List<String> all) throws IOException {
         if (all.isEmpty()) {
             return;
         }

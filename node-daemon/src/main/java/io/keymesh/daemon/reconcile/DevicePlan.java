@@ -115,8 +115,9 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
                 DeviceOverrides.DEFAULT_NAT_KEEPALIVE_SECONDS);
         Integer mtu = overrides.mtu() != null ? overrides.mtu() : config == null ? null : config.mtu();
         List<LinkAddress> addresses = own.addresses().stream().map(a -> withOverlayLength(a, config)).toList();
+        Set<InetAddress> contested = DesiredPeers.contested(mesh.records().values(), own);
         return new DevicePlan(Standing.MEMBER, new LinkSpec(interfaceName, addresses, mtu), listenPort, keepalive,
-                DesiredPeers.of(mesh.records().values(), own, keepalive), DesiredPeers.contested(mesh.records().values(), own));
+                DesiredPeers.of(mesh.records().values(), own, keepalive, contested), contested);
     }
 
     /** 198.18.0.5/32 in overlay 198.18.0.0/16 becomes 198.18.0.5/16: one connected route covers the overlay. */

@@ -33,7 +33,12 @@ public final class DesiredPeers {
      * @param natKeepaliveSeconds keepalive this node sends when it is behind NAT (default 25)
      */
     public static Map<WireGuardPublicKey, PeerConfig> of(Collection<NodeRecord> verified, NodeRecord self, int natKeepaliveSeconds) {
-        Set<InetAddress> contested = contested(verified, self);
+        return of(verified, self, natKeepaliveSeconds, contested(verified, self));
+    }
+
+    /** As {@link #of(Collection, NodeRecord, int)}, with the {@link #contested} addresses already known. */
+    public static Map<WireGuardPublicKey, PeerConfig> of(Collection<NodeRecord> verified, NodeRecord self, int natKeepaliveSeconds,
+                                                         Set<InetAddress> contested) {
         Map<WireGuardPublicKey, PeerConfig> peers = new LinkedHashMap<>();
         for (NodeRecord record : verified) {
             PeerConfig peer = peerFor(record, self, natKeepaliveSeconds, contested);
