@@ -15,7 +15,7 @@ import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.keyfile.KeyFiles;
 import io.keymesh.schema.record.IpPrefix;
 import java.net.InetAddress;
-import java.net.URI;
+import io.keymesh.runtime.etcd.EtcdClients;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -70,7 +70,7 @@ public final class AuthorityMain implements Callable<Integer> {
         String signing = signingKey != null ? signingKey.toString() : file.signingKey();
         String maxKeyAgeValue = first(maxKeyAge, file.maxKeyAge(), null);
         return new AuthoritySettings(
-                common.endpoints(file.endpoints()),
+                common.etcd(file.endpoints(), file),
                 common.layout(file.prefix()),
                 common.mesh(file.mesh()),
                 signing == null ? null : Path.of(signing),
@@ -89,8 +89,7 @@ public final class AuthorityMain implements Callable<Integer> {
         AuthoritySettings settings = settings();
         Ed25519PrivateKey key = Ed25519PrivateKey.parse(KeyFiles.readSecret(settings.signingKey()));
         Metrics metrics = new Metrics();
-        Client client = Client.builder().endpoints(settings.endpoints().toArray(URI[]::new))
-                .maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build();
+        Client client = EtcdClients.connect(settings.etcd());
         KeyAuthority authority = new KeyAuthority(client, settings, key, Clock.systemUTC(), metrics);
         AuthorityHttp server = settings.http() == null ? null : new AuthorityHttp(settings.http(), authority::isReady, metrics);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -104,7 +103,7 @@ public final class AuthorityMain implements Callable<Integer> {
             stopped.countDown();
         }, "keymesh-shutdown"));
         LOG.info("keymesh-authority {} starting: candidate {}, mesh {}, prefix {}, etcd {}, signing key {}{}",
-                Version.current(), settings.candidate(), settings.mesh(), settings.layout().prefix(), settings.endpoints(),
+                Version.current(), settings.candidate(), settings.mesh(), settings.layout().prefix(), settings.etcd().describe(),
                 key.publicKey().keyId(), server == null ? "" : ", http " + server.address());
         authority.start();
         stopped.await();

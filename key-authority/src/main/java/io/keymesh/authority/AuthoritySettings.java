@@ -1,5 +1,6 @@
 package io.keymesh.authority;
 
+import io.keymesh.runtime.etcd.EtcdAccess;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.record.IpPrefix;
@@ -13,6 +14,7 @@ import java.util.List;
  * Everything a key authority replica runs with, validated. Built from the YAML file and flags by
  * {@link AuthorityMain}.
  *
+ * @param etcd            how to reach etcd (endpoints, TLS, user)
  * @param signingKey      file with the active Ed25519 signing key (0600)
  * @param extraTrustedKeys other authority public keys whose records stay valid (an authority key rotation)
  * @param candidate       this replica's name in the election
@@ -20,7 +22,7 @@ import java.util.List;
  * @param maxKeyAge       rotate a node's WireGuard key once it is this old, without operator action; null: never
  */
 public record AuthoritySettings(
-        List<URI> endpoints,
+        EtcdAccess etcd,
         KeyLayout layout,
         String mesh,
         Path signingKey,
@@ -34,10 +36,7 @@ public record AuthoritySettings(
         Duration maxKeyAge) {
 
     public AuthoritySettings {
-        if (endpoints == null || endpoints.isEmpty()) {
-            throw new IllegalArgumentException("no etcd endpoints: set --endpoints or 'endpoints' in the config file");
-        }
-        endpoints = List.copyOf(endpoints);
+        java.util.Objects.requireNonNull(etcd, "etcd");
         MeshName.require(mesh);
         if (signingKey == null) {
             throw new IllegalArgumentException("no signing key: set --signing-key or 'signingKey' (create one with 'keymesh keygen authority --out FILE')");
@@ -59,5 +58,10 @@ public record AuthoritySettings(
         if (candidate == null || candidate.isBlank()) {
             throw new IllegalArgumentException("candidate name is empty");
         }
+    }
+
+    /** The etcd client URLs. */
+    public List<URI> endpoints() {
+        return etcd.endpoints();
     }
 }

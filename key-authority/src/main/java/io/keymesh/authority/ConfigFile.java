@@ -1,5 +1,6 @@
 package io.keymesh.authority;
 
+import io.keymesh.runtime.EtcdOptions;
 import io.keymesh.runtime.YamlConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,9 +25,14 @@ public record ConfigFile(
         Integer leaseTtlSeconds,
         String candidate,
         String http,
-        String maxKeyAge) {
+        String maxKeyAge,
+        String etcdCaFile,
+        String etcdCertFile,
+        String etcdKeyFile,
+        String etcdUser,
+        String etcdPasswordFile) implements EtcdOptions.FileSettings {
 
-    public static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null);
+    public static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     public static ConfigFile load(Path file) {
         return YamlConfig.load(file, ConfigFile.class, EMPTY);

@@ -81,7 +81,7 @@ class KeyAuthorityIT {
         if (!keyFile.toFile().exists()) {
             KeyFiles.writeSecret(keyFile, signingKey.toBase64Secret(), false);
         }
-        AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, MESH, keyFile, List.of(),
+        AuthoritySettings settings = new AuthoritySettings(io.keymesh.runtime.etcd.EtcdAccess.plain(etcd.cluster().clientEndpoints()), layout, MESH, keyFile, List.of(),
                 List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), name, null, maxKeyAge);
         Client client = etcd.clientBuilder().maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build();
         toClose.add(client);

@@ -69,7 +69,7 @@ class KeymeshCliIT {
         Files.writeString(config, "endpoints: [" + endpoints + "]\nprefix: " + layout.prefix() + "\nmesh: " + Samples.MESH
                 + "\nsigningKey: " + key + "\noverlayCidrs: [198.18.0.0/16]\n");
         client = etcd.newClient();
-        AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, Samples.MESH, key, List.of(),
+        AuthoritySettings settings = new AuthoritySettings(io.keymesh.runtime.etcd.EtcdAccess.plain(etcd.cluster().clientEndpoints()), layout, Samples.MESH, key, List.of(),
                 List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), "cli-test", null, null);
         authority = new KeyAuthority(client, settings, signingKey, Clock.systemUTC(), new Metrics());
         authority.start();

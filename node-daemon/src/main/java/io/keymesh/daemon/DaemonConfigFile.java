@@ -1,5 +1,6 @@
 package io.keymesh.daemon;
 
+import io.keymesh.runtime.EtcdOptions;
 import io.keymesh.runtime.YamlConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,10 +30,15 @@ public record DaemonConfigFile(
         String firewallMark,
         Integer routeTable,
         Integer rulePriority,
-        Boolean mssClamp) {
+        Boolean mssClamp,
+        String etcdCaFile,
+        String etcdCertFile,
+        String etcdKeyFile,
+        String etcdUser,
+        String etcdPasswordFile) implements EtcdOptions.FileSettings {
 
     public static final DaemonConfigFile EMPTY = new DaemonConfigFile(null, null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     public static DaemonConfigFile load(Path file) {
         return YamlConfig.load(file, DaemonConfigFile.class, EMPTY);

@@ -19,12 +19,11 @@ import io.keymesh.runtime.Cli;
 import io.keymesh.runtime.TrustKeys;
 import io.keymesh.runtime.MeshOptions;
 import io.keymesh.runtime.Version;
-import io.keymesh.runtime.etcd.PagedRead;
+import io.keymesh.runtime.etcd.EtcdClients;
 import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.record.Endpoint;
 import java.net.InetAddress;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -115,7 +114,7 @@ public final class DaemonMain implements Callable<Integer> {
         String httpValue = first(http, file.http(), "127.0.0.1:9471");
         String token = joinTokenFile != null ? joinTokenFile.toString() : file.joinTokenFile();
         return new DaemonSettings(
-                common.endpoints(file.endpoints()),
+                common.etcd(file.endpoints(), file),
                 common.layout(file.prefix()),
                 common.mesh(file.mesh()),
                 node != null ? node : file.node() != null ? file.node() : hostName(),
@@ -197,8 +196,7 @@ public final class DaemonMain implements Callable<Integer> {
         NodeKeys keys = store.loadOrCreate();
         WireGuardDevice device = device(settings);
         LinkManager links = settings.backend() == DaemonSettings.Backend.MEMORY ? null : new LinkManager(settings.implementation());
-        Client client = Client.builder().endpoints(settings.endpoints().toArray(URI[]::new))
-                .maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES).build();
+        Client client = EtcdClients.connect(settings.etcd());
         NodeDaemon daemon = new NodeDaemon(settings, client, keys, device, links, new Metrics(), Version.current());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -209,7 +207,7 @@ public final class DaemonMain implements Callable<Integer> {
         }, "keymesh-shutdown"));
         LOG.info("keymesh-daemon {} starting: node {}, mesh {}, identity {}, WireGuard key {}, interface {} ({}), etcd {}{}",
                 Version.current(), settings.node(), settings.mesh(), keys.identity().publicKey().keyId(), keys.wireGuard().current().publicKey(),
-                settings.interfaceName(), device.getClass().getSimpleName(), settings.endpoints(),
+                settings.interfaceName(), device.getClass().getSimpleName(), settings.etcd().describe(),
                 keys.generated() ? ", new keys generated" : "");
         daemon.start();
         if (daemon.httpAddress() != null) {

@@ -3,6 +3,7 @@ package io.keymesh.daemon;
 import io.keymesh.daemon.host.HostTraffic;
 import io.keymesh.daemon.link.LinkManager;
 import io.keymesh.daemon.reconcile.DeviceOverrides;
+import io.keymesh.runtime.etcd.EtcdAccess;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.record.Endpoint;
@@ -17,6 +18,7 @@ import java.util.List;
  * Everything a node daemon runs with, validated. Built from the YAML file and flags by
  * {@link DaemonMain}.
  *
+ * @param etcd           how to reach etcd (endpoints, TLS, user)
  * @param trustedKeys    the pinned authority public keys; a record signed by any other key is refused
  * @param advertised     where peers reach this host; empty when it sits behind NAT
  * @param joinTokenFile  a 0600 file with a join token, needed only until the host is admitted
@@ -24,7 +26,7 @@ import java.util.List;
  * @param hostTraffic    host mode: encrypt all traffic to the peers' underlay addresses
  */
 public record DaemonSettings(
-        List<URI> endpoints,
+        EtcdAccess etcd,
         KeyLayout layout,
         String mesh,
         String node,
@@ -52,10 +54,7 @@ public record DaemonSettings(
     }
 
     public DaemonSettings {
-        if (endpoints == null || endpoints.isEmpty()) {
-            throw new IllegalArgumentException("no etcd endpoints: set --endpoints or 'endpoints' in the config file");
-        }
-        endpoints = List.copyOf(endpoints);
+        java.util.Objects.requireNonNull(etcd, "etcd");
         MeshName.require(mesh);
         if (node == null || !NodeName.isValid(node)) {
             throw new IllegalArgumentException("node name '" + node + "' is not a lower-case DNS label (a-z, 0-9, '-', at most 63); set --node");
@@ -84,5 +83,10 @@ public record DaemonSettings(
         if (value != null && (value < min || value > max)) {
             throw new IllegalArgumentException(what + " must be " + min + " to " + max + ", got " + value);
         }
+    }
+
+    /** The etcd client URLs. */
+    public List<URI> endpoints() {
+        return etcd.endpoints();
     }
 }

@@ -99,7 +99,7 @@ class NodeDaemonIT {
                 tokenFile = dir.resolve(node + ".token");
                 KeyFiles.writeSecret(tokenFile, token.reveal(), true);
             }
-            DaemonSettings settings = new DaemonSettings(endpoints, layout, MESH, node, List.of(authorityKey.publicKey()), state,
+            DaemonSettings settings = new DaemonSettings(io.keymesh.runtime.etcd.EtcdAccess.plain(endpoints), layout, MESH, node, List.of(authorityKey.publicKey()), state,
                     wg.iface, DaemonSettings.Backend.UAPI, io.keymesh.daemon.link.LinkManager.Implementation.WIREGUARD_GO, advertised,
                     DeviceOverrides.NONE, tokenFile, http == null ? null : io.keymesh.runtime.Addresses.listen(http), null);
             NodeKeys keys = new KeyStore(state).loadOrCreate();
@@ -155,7 +155,7 @@ class NodeDaemonIT {
         joiner = new Joiner(etcd.client(), layout, MESH);
         Path keyFile = dir.resolve("authority.key");
         KeyFiles.writeSecret(keyFile, authorityKey.toBase64Secret(), false);
-        AuthoritySettings settings = new AuthoritySettings(etcd.cluster().clientEndpoints(), layout, MESH, keyFile, List.of(),
+        AuthoritySettings settings = new AuthoritySettings(io.keymesh.runtime.etcd.EtcdAccess.plain(etcd.cluster().clientEndpoints()), layout, MESH, keyFile, List.of(),
                 List.of(IpPrefix.parse("198.18.0.0/16")), 51820, 25, Duration.ofSeconds(2), "authority", null, null);
         Client client = etcd.clientBuilder().maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES).build();
         toClose.add(client);

@@ -6,11 +6,13 @@ import io.keymesh.schema.layout.KeyLayout;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import io.keymesh.runtime.etcd.EtcdAccess;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The options every keymesh program starts with, as a picocli mixin: the configuration file and
- * which etcd, prefix and mesh to work on. Each getter takes the config file's value and returns
+ * which etcd (and how to authenticate to it), prefix and mesh to work on. Each getter takes the config file's value and returns
  * the flag if given, else the file's, else the default.
  */
 public final class MeshOptions {
@@ -29,8 +31,16 @@ public final class MeshOptions {
     @Option(names = "--mesh", description = "mesh name (default " + DEFAULT_MESH + ")")
     String mesh;
 
+    @Mixin
+    EtcdOptions etcd = new EtcdOptions();
+
     public List<URI> endpoints(List<String> fromFile) {
         return Addresses.endpoints(first(endpoints, fromFile, List.of(DEFAULT_ENDPOINT)));
+    }
+
+    /** The endpoints, TLS and user to reach etcd with: flags over the file's settings. */
+    public EtcdAccess etcd(List<String> endpointsFromFile, EtcdOptions.FileSettings file) {
+        return etcd.access(endpoints(endpointsFromFile), file);
     }
 
     public KeyLayout layout(String fromFile) {

@@ -78,7 +78,7 @@ public final class Host {
     }
 
     /** Starts the daemon; with {@code join} it gets a fresh join token file first. */
-    public void startDaemon(boolean join) throws IOException {
+    public void startDaemon(boolean join) throws Exception {
         List<String> argv = new ArrayList<>(List.of(Testbed.BIN.resolve("keymesh-daemon").toString(),
                 "--endpoints", etcdEndpoints != null ? etcdEndpoints : bed.etcdEndpoints(), "--mesh", Testbed.MESH, "--node", name, "--trust-key", bed.trustKey(),
                 "--state-dir", stateDir().toString(), "--interface", iface, "--implementation", "wireguard-go",
@@ -89,6 +89,12 @@ public final class Host {
                 argv.addAll(List.of("--endpoint", "[" + underlay6 + "]:51820"));
             }
         }
+        if (bed.secure()) {
+            if (!java.nio.file.Files.exists(bed.pkiDirectory().resolve(etcdUser() + ".password"))) {
+                bed.etcdUser(etcdUser(), "node", name);
+            }
+            argv.addAll(bed.etcdOptions(etcdUser()));
+        }
         argv.addAll(daemonOptions);
         if (join) {
             if (!java.nio.file.Files.exists(tokenFile())) {
@@ -97,6 +103,11 @@ public final class Host {
             argv.addAll(List.of("--join-token-file", tokenFile().toString()));
         }
         daemon = bed.spawn("daemon-" + name, in(namespace, argv.toArray(String[]::new)));
+    }
+
+    /** This host's etcd user in a secure testbed, with the role {@code ops/etcd-access.sh node} gives it. */
+    public String etcdUser() {
+        return "keymesh-node-" + name;
     }
 
     /** The join token file this host starts with (kept after the join, as an operator would). */

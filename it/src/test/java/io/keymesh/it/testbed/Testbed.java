@@ -4,6 +4,7 @@ import static io.keymesh.it.testbed.Shell.in;
 import static io.keymesh.it.testbed.Shell.run;
 
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
+import io.keymesh.testing.tls.TestPki;
 import io.keymesh.schema.keyfile.KeyFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,6 +49,8 @@ public final class Testbed implements AutoCloseable {
     private final Map<String, Host> hosts = new LinkedHashMap<>();
     private final Thread cleanupHook = new Thread(this::removeEverything, "keymesh-testbed-cleanup");
     private Process watchdog;
+    /** The secure testbed's certificate authority; null when etcd speaks plain http without authentication. */
+    private TestPki pki;
 
     private Testbed(String id, Path dir) {
         this.id = id;
@@ -57,6 +60,17 @@ public final class Testbed implements AutoCloseable {
 
     /** A switch with a 3-member etcd and {@code authorities} authority replicas, one of them leading. */
     public static Testbed start(int authorities) throws Exception {
+        return start(authorities, false);
+    }
+
+    /**
+     * Like {@link #start(int)}, with {@code secure} etcd: clients speak TLS and show a client
+     * certificate, etcd's authentication is on with tokens that expire after
+     * {@value #AUTH_TOKEN_TTL_SECONDS} s, and every program runs as its own etcd user with the
+     * role {@code ops/etcd-access.sh} gives it (a password file and a certificate with the user's
+     * name).
+     */
+    public static Testbed start(int authorities, boolean secure) throws Exception {
         requireTools();
         reapOrphans();
         byte[] raw = new byte[3];
@@ -69,7 +83,17 @@ public final class Testbed implements AutoCloseable {
         bed.startWatchdog();
         try {
             bed.buildSwitch();
+            if (secure) {
+                bed.pki = TestPki.create(dir.resolve("pki"));
+                bed.pki.server("etcd-server", SWITCH_ADDRESS);
+                bed.pki.client("root", false);
+            }
             bed.startEtcd();
+            if (secure) {
+                bed.etcdAccess("enable-auth");
+                bed.etcdUser("keymesh-authority", "authority");
+                bed.etcdUser("keymesh-operator", "operator");
+            }
             KeyFiles.writeSecret(dir.resolve("authority.key"), bed.authorityKey.toBase64Secret(), false);
             for (int i = 0; i < authorities; i++) {
                 bed.startAuthority("a" + i);
@@ -139,9 +163,21 @@ public final class Testbed implements AutoCloseable {
         run(in(switchNs, "ip", "link", "set", "br0", "up"));
     }
 
+    /** How long etcd's authentication tokens live in the secure testbed: short, so clients must renew them during a test. */
+    public static final int AUTH_TOKEN_TTL_SECONDS = 5;
+
     String etcdEndpoints() {
-        return java.util.Arrays.stream(ETCD_CLIENT_PORTS).mapToObj(p -> "http://" + SWITCH_ADDRESS + ":" + p)
+        return java.util.Arrays.stream(ETCD_CLIENT_PORTS).mapToObj(p -> etcdScheme() + "://" + SWITCH_ADDRESS + ":" + p)
                 .collect(Collectors.joining(","));
+    }
+
+    private String etcdScheme() {
+        return pki == null ? "http" : "https";
+    }
+
+    /** Whether etcd speaks TLS and authenticates every client. */
+    public boolean secure() {
+        return pki != null;
     }
 
     private void startEtcd() throws Exception {
@@ -149,9 +185,66 @@ public final class Testbed implements AutoCloseable {
             startEtcdMember(i);
         }
         for (int port : ETCD_CLIENT_PORTS) {
-            Wait.until(Duration.ofSeconds(60), "etcd on port " + port + " is healthy", this::logs,
-                    () -> curl(switchNs, "http://" + SWITCH_ADDRESS + ":" + port + "/health").contains("\"health\":\"true\""));
+            String url = etcdScheme() + "://" + SWITCH_ADDRESS + ":" + port + "/health";
+            Wait.until(Duration.ofSeconds(60), "etcd on port " + port + " is healthy", this::logs, () -> Shell.result(
+                    in(switchNs, Stream.concat(Stream.of("curl", "-sf", "--max-time", "2"), Stream.concat(curlTls().stream(), Stream.of(url)))
+                            .toArray(String[]::new))).output().contains("\"health\":\"true\""));
         }
+    }
+
+    private List<String> curlTls() {
+        return pki == null ? List.of() : List.of("--cacert", pki.caFile().toString(), "--cert", pki.dir().resolve("root.pem").toString(),
+                "--key", pki.dir().resolve("root-key.pem").toString());
+    }
+
+    /** etcdctl's connection to this testbed's etcd, as root (by its client certificate) when secure. */
+    private List<String> etcdctlEnvironment() {
+        List<String> env = new ArrayList<>(List.of("ETCDCTL_API=3", "ETCDCTL_ENDPOINTS=" + etcdEndpoints()));
+        if (pki != null) {
+            env.addAll(List.of("ETCDCTL_CACERT=" + pki.caFile(), "ETCDCTL_CERT=" + pki.dir().resolve("root.pem"),
+                    "ETCDCTL_KEY=" + pki.dir().resolve("root-key.pem")));
+        }
+        return env;
+    }
+
+    /** Runs {@code ops/etcd-access.sh} in the switch as etcd's root. */
+    String etcdAccess(String... args) {
+        List<String> argv = new ArrayList<>(List.of("env"));
+        argv.addAll(etcdctlEnvironment());
+        argv.add(BIN.getParent().resolve("etcd-access.sh").toString());
+        argv.addAll(List.of(args));
+        return run(in(switchNs, argv.toArray(String[]::new)));
+    }
+
+    /**
+     * Makes etcd user {@code user} with a fresh random password (in a 0600 file) and a client
+     * certificate named after it, through {@code ops/etcd-access.sh COMMAND... USER PASSWORD_FILE}.
+     * The authority's and operator's keys are PKCS#8 files, the nodes' SEC1 (as cfssl writes them).
+     */
+    void etcdUser(String user, String... command) throws Exception {
+        Path password = pki.dir().resolve(user + ".password");
+        byte[] raw = new byte[24];
+        new SecureRandom().nextBytes(raw);
+        KeyFiles.writeSecret(password, java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw), true);
+        pki.client(user, !command[0].equals("node"));
+        List<String> args = new ArrayList<>(List.of(command));
+        args.addAll(List.of(user, password.toString()));
+        etcdAccess(args.toArray(String[]::new));
+    }
+
+    /** The etcd connection options of {@code user}'s program: nothing when etcd is plain. */
+    List<String> etcdOptions(String user) {
+        if (pki == null) {
+            return List.of();
+        }
+        return List.of("--etcd-ca-file", pki.caFile().toString(), "--etcd-cert-file", pki.dir().resolve(user + ".pem").toString(),
+                "--etcd-key-file", pki.dir().resolve(user + "-key.pem").toString(), "--etcd-user", user,
+                "--etcd-password-file", pki.dir().resolve(user + ".password").toString());
+    }
+
+    /** The directory of the secure testbed's certificates, keys and passwords, or null. */
+    public Path pkiDirectory() {
+        return pki == null ? null : pki.dir();
     }
 
     /** Stops (SIGKILL) etcd member {@code index}; {@link #startEtcdMember} brings it back on its data. */
@@ -165,13 +258,20 @@ public final class Testbed implements AutoCloseable {
     public void startEtcdMember(int index) throws Exception {
         String cluster = java.util.stream.IntStream.range(0, 3)
                 .mapToObj(i -> "e" + i + "=http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[i]).collect(Collectors.joining(","));
-        Process member = spawn("etcd-e" + index, in(switchNs, "etcd", "--name", "e" + index, "--data-dir",
+        List<String> argv = new ArrayList<>(List.of(in(switchNs, "etcd", "--name", "e" + index, "--data-dir",
                 dir.resolve("etcd-e" + index).toString(),
-                "--listen-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
-                "--advertise-client-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
+                "--listen-client-urls", etcdScheme() + "://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
+                "--advertise-client-urls", etcdScheme() + "://" + SWITCH_ADDRESS + ":" + ETCD_CLIENT_PORTS[index],
                 "--listen-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[index],
                 "--initial-advertise-peer-urls", "http://" + SWITCH_ADDRESS + ":" + ETCD_PEER_PORTS[index],
-                "--initial-cluster", cluster, "--initial-cluster-token", "kmtb-" + id, "--initial-cluster-state", "new"));
+                "--initial-cluster", cluster, "--initial-cluster-token", "kmtb-" + id, "--initial-cluster-state", "new")));
+        if (pki != null) {
+            argv.addAll(List.of("--client-cert-auth",
+                    "--trusted-ca-file", pki.caFile().toString(), "--cert-file", pki.dir().resolve("etcd-server.pem").toString(),
+                    "--key-file", pki.dir().resolve("etcd-server-key.pem").toString(),
+                    "--auth-token-ttl", Integer.toString(AUTH_TOKEN_TTL_SECONDS)));
+        }
+        Process member = spawn("etcd-e" + index, argv.toArray(String[]::new));
         if (index < etcd.size()) {
             etcd.set(index, member);
         } else {
@@ -181,10 +281,12 @@ public final class Testbed implements AutoCloseable {
 
     public void startAuthority(String name) throws IOException {
         int port = 9470 + authorities.size() + 1;
-        authorities.put(name, spawn("authority-" + name, in(switchNs, BIN.resolve("keymesh-authority").toString(),
+        List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh-authority").toString(),
                 "--endpoints", etcdEndpoints(), "--mesh", MESH, "--signing-key", dir.resolve("authority.key").toString(),
                 "--overlay-cidr", "198.18.0.0/16", "--lease-ttl", Long.toString(LEASE_TTL.toSeconds()), "--candidate", name,
-                "--http", SWITCH_ADDRESS + ":" + port)));
+                "--http", SWITCH_ADDRESS + ":" + port));
+        argv.addAll(etcdOptions("keymesh-authority"));
+        authorities.put(name, spawn("authority-" + name, in(switchNs, argv.toArray(String[]::new))));
     }
 
     private int authorityPort(String name) {
@@ -281,6 +383,7 @@ public final class Testbed implements AutoCloseable {
     public String[] keymeshArgv(String... args) {
         List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh").toString(), "--endpoints", etcdEndpoints(), "--mesh", MESH,
                 "--trust-key", trustKey()));
+        argv.addAll(etcdOptions("keymesh-operator"));
         argv.addAll(List.of(args));
         return argv.toArray(String[]::new);
     }
@@ -290,9 +393,11 @@ public final class Testbed implements AutoCloseable {
         return switchNs;
     }
 
-    /** {@code etcdctl} (v3 API) run in the switch. */
+    /** {@code etcdctl} (v3 API) run in the switch, as etcd's root when secure. */
     public String etcdctl(String... args) {
-        List<String> argv = new ArrayList<>(List.of("env", "ETCDCTL_API=3", "etcdctl", "--endpoints", etcdEndpoints()));
+        List<String> argv = new ArrayList<>(List.of("env"));
+        argv.addAll(etcdctlEnvironment());
+        argv.add("etcdctl");
         argv.addAll(List.of(args));
         return run(in(switchNs, argv.toArray(String[]::new)));
     }

@@ -13,7 +13,8 @@ import io.keymesh.schema.crypto.TrustedKeys;
 import io.keymesh.schema.keyfile.KeyFileException;
 import io.keymesh.schema.keyfile.KeyFiles;
 import io.keymesh.schema.layout.KeyLayout;
-import java.net.URI;
+import io.keymesh.runtime.etcd.EtcdAccess;
+import io.keymesh.runtime.etcd.EtcdClients;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ final class Context implements AutoCloseable {
 
     final KeyLayout layout;
     final String mesh;
-    private final List<URI> endpoints;
+    private final EtcdAccess etcd;
     private final List<String> trustKeys;
     private final ConfigFile file;
     private Client client;
@@ -39,7 +40,8 @@ final class Context implements AutoCloseable {
         this.file = ConfigFile.load(root.config);
         this.layout = new KeyLayout(YamlConfig.first(root.prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX));
         this.mesh = YamlConfig.first(root.mesh, file.mesh(), MeshOptions.DEFAULT_MESH);
-        this.endpoints = Addresses.endpoints(YamlConfig.first(root.endpoints, file.endpoints(), List.of(MeshOptions.DEFAULT_ENDPOINT)));
+        this.etcd = root.etcd.access(Addresses.endpoints(YamlConfig.first(root.endpoints, file.endpoints(), List.of(MeshOptions.DEFAULT_ENDPOINT))),
+                file);
         this.trustKeys = root.trustKeys != null ? root.trustKeys : List.of();
     }
 
@@ -49,8 +51,7 @@ final class Context implements AutoCloseable {
 
     Client client() {
         if (client == null) {
-            client = Client.builder().endpoints(endpoints.toArray(URI[]::new))
-                    .maxInboundMessageSize(io.keymesh.runtime.etcd.PagedRead.MAX_MESSAGE_BYTES).build();
+            client = EtcdClients.connect(etcd);
         }
         return client;
     }
@@ -99,7 +100,7 @@ final class Context implements AutoCloseable {
 
     private IllegalStateException failure(Exception e) {
         if (e instanceof TimeoutException) {
-            return new IllegalStateException("etcd at " + endpoints + " did not answer within " + RPC_TIMEOUT.toSeconds()
+            return new IllegalStateException("etcd at " + etcd.endpoints() + " did not answer within " + RPC_TIMEOUT.toSeconds()
                     + " s (is it running and reachable?)");
         }
         Throwable cause = e.getCause() == null ? e : e.getCause();

@@ -1,10 +1,12 @@
 package io.keymesh.authority.cli;
 
 import io.keymesh.runtime.Cli;
+import io.keymesh.runtime.EtcdOptions;
 import io.keymesh.runtime.Version;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
@@ -33,6 +35,9 @@ public final class KeymeshCli implements Runnable {
     @Option(names = "--trust-key", paramLabel = "BASE64", scope = ScopeType.INHERIT,
             description = "an authority public key to verify records with (repeatable)")
     List<String> trustKeys;
+
+    @Mixin
+    EtcdOptions etcd = new EtcdOptions();
 
     @Override
     public void run() {

@@ -17,7 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Secret files (private keys, join tokens): one line of text, mode 0600. Written as a temp file
+ * Secret files (private keys, join tokens, passwords): one line of text, mode 0600. Written as a temp file
  * in the same directory, fsynced, then atomically renamed, then the directory fsynced, so a crash
  * leaves either the old file or the new one, never a torn one. Reading refuses a file that group
  * or others can read, with a message that says how to fix it; it never "repairs" a key.
@@ -31,6 +31,18 @@ public final class KeyFiles {
 
     /** Reads the one line of a secret file; throws {@link KeyFileException} with a fix-it message. */
     public static String readSecret(Path file) {
+        String text = readPrivate(file).strip();
+        if (text.isEmpty()) {
+            throw new KeyFileException(file + " is empty");
+        }
+        return text;
+    }
+
+    /**
+     * Reads a whole private file (a PEM key, say) after the same checks as {@link #readSecret}:
+     * no symbolic link, nothing readable by group or others.
+     */
+    public static String readPrivate(Path file) {
         try {
             if (Files.isSymbolicLink(file)) {
                 throw new KeyFileException(file + " is a symbolic link; point the configuration at the key file itself");
@@ -40,15 +52,13 @@ public final class KeyFiles {
                 throw new KeyFileException(file + " is readable by group or others (mode "
                         + PosixFilePermissions.toString(mode) + "): run 'chmod 600 " + file + "', and replace the key if others may have read it");
             }
-            String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
-            if (text.isEmpty()) {
-                throw new KeyFileException(file + " is empty");
-            }
-            return text;
+            return Files.readString(file, StandardCharsets.US_ASCII);
         } catch (NoSuchFileException e) {
             throw new KeyFileException(file + " does not exist");
         } catch (AccessDeniedException e) {
             throw new KeyFileException(file + " is not readable by this user");
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new KeyFileException(file + " is not a text file");
         } catch (IOException e) {
             throw new KeyFileException("cannot read " + file + ": " + e.getMessage());
         }

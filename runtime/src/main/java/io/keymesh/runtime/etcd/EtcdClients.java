@@ -1,0 +1,121 @@
+package io.keymesh.runtime.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.grpc.netty.GrpcSslContexts;
+import io.keymesh.schema.keyfile.KeyFileException;
+import io.keymesh.schema.keyfile.KeyFiles;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+
+/**
+ * Opens the jetcd client for an {@link EtcdAccess}: reads the CA, the client certificate and key
+ * and the password file, and fails with one line naming the file when any is unusable. The
+ * channel verifies every member's certificate against its endpoint's host (jetcd gives each
+ * address its own authority), so an IP endpoint needs that IP in the certificate's names.
+ */
+public final class EtcdClients {
+    private EtcdClients() {
+    }
+
+    public static Client connect(EtcdAccess access) {
+        ClientBuilder builder = Client.builder().endpoints(access.endpoints().toArray(java.net.URI[]::new))
+                .maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES);
+        if (access.tls()) {
+            builder.sslContext(sslContext(access));
+        }
+        if (access.user() != null) {
+            builder.user(ByteSequence.from(access.user(), StandardCharsets.UTF_8))
+                    .password(ByteSequence.from(readPassword(access.passwordFile()), StandardCharsets.UTF_8));
+        }
+        return builder.build();
+    }
+
+    static SslContext sslContext(EtcdAccess access) {
+        SslContextBuilder tls = GrpcSslContexts.forClient();
+        if (access.caFile() != null) {
+            tls.trustManager(certificates(access.caFile(), "etcd CA file"));
+        }
+        if (access.certFile() != null) {
+            tls.keyManager(privateKey(access.keyFile()), certificates(access.certFile(), "etcd client certificate"));
+        }
+        try {
+            return tls.build();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot set up TLS to etcd: " + e.getMessage());
+        }
+    }
+
+    static String readPassword(Path file) {
+        try {
+            return KeyFiles.readSecret(file);
+        } catch (KeyFileException e) {
+            throw new IllegalArgumentException("etcd password file: " + e.getMessage());
+        }
+    }
+
+    static X509Certificate[] certificates(Path file, String what) {
+        byte[] pem;
+        try {
+            pem = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(what + " " + file + " does not exist");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + what + " " + file + ": " + e.getMessage());
+        }
+        try {
+            List<X509Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))
+                    .stream().map(X509Certificate.class::cast).toList();
+            if (certs.isEmpty()) {
+                throw new CertificateException("no certificate in it");
+            }
+            return certs.toArray(X509Certificate[]::new);
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException(what + " " + file + " is not a PEM certificate: " + e.getMessage());
+        }
+    }
+
+    static PrivateKey privateKey(Path file) {
+        String pem;
+        try {
+            pem = KeyFiles.readPrivate(file);
+        } catch (KeyFileException e) {
+            throw new IllegalArgumentException("etcd client key: " + e.getMessage());
+        }
+        if (pem.contains("ENCRYPTED")) { // PKCS#8 "ENCRYPTED PRIVATE KEY" and OpenSSL's "Proc-Type: 4,ENCRYPTED"
+            throw new IllegalArgumentException("etcd client key " + file + " is encrypted; keymesh reads unencrypted keys, "
+                    + "protected by mode 0600 (decrypt it with 'openssl pkey -in KEY -out PLAIN')");
+        }
+        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+            Object object = parser.readObject();
+            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+            if (object instanceof PEMKeyPair pair) {
+                return converter.getPrivateKey(pair.getPrivateKeyInfo());
+            }
+            if (object instanceof PrivateKeyInfo info) {
+                return converter.getPrivateKey(info);
+            }
+            throw new IllegalArgumentException("etcd client key " + file + " is not an unencrypted PEM private key"
+                    + (object == null ? "" : " (it holds a " + object.getClass().getSimpleName() + ")"));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("etcd client key " + file + " is not a PEM private key: " + e.getMessage());
+        }
+    }
+}
