@@ -6,8 +6,8 @@ set -euo pipefail
 
 # The real parts the tests use: etcd and etcdctl, WireGuard's tools and userspace implementation,
 # the network tools for namespaces and reachability checks, nft (host mode's MSS clamp), and
-# systemd-analyze (the units' check).
-packages=(etcd-server etcd-client wireguard-tools wireguard-go iproute2 iputils-ping procps curl tcpdump nftables systemd)
+# systemd-analyze (the units' check), and debootstrap (the package is tried in a clean Debian root).
+packages=(etcd-server etcd-client wireguard-tools wireguard-go iproute2 iputils-ping procps curl tcpdump nftables systemd debootstrap)
 
 # The build itself: a JDK 17 or newer and Maven, unless the host already has them.
 java_major() {

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The systemd units in {@code ops/systemd} pass {@code systemd-analyze verify} (with the install
- * path pointed at this checkout, so the commands they start exist), and {@code systemd-analyze
+ * The systemd units in {@code ops/systemd} pass {@code systemd-analyze verify} (with the programs
+ * pointed at this checkout instead of /usr/bin, so the commands they start exist), and {@code systemd-analyze
  * security} rates their exposure no worse than "OK". They are not started here: this machine
  * has no systemd running.
  */
@@ -24,7 +24,7 @@ class SystemdUnitsIT {
     @ParameterizedTest
     @ValueSource(strings = {"keymesh-daemon.service", "keymesh-authority.service"})
     void theUnitVerifiesAndIsHardened(String unit, @TempDir Path dir) throws Exception {
-        String text = Files.readString(REPOSITORY.resolve("ops/systemd").resolve(unit)).replace("/opt/keymesh", REPOSITORY.toString());
+        String text = Files.readString(REPOSITORY.resolve("ops/systemd").resolve(unit)).replace("/usr/bin/keymesh", REPOSITORY.resolve("ops/bin/keymesh").toString());
         Path copy = dir.resolve(unit);
         Files.writeString(copy, text);
 
