@@ -8,19 +8,31 @@
 # removed at the end (how mvn verify runs it). DEB: default dist/target/keymesh_*_all.deb.
 # Nothing outside ROOT changes; /proc is mounted in it while it runs.
 set -euo pipefail
-[ $# -ge 1 ] || { echo "usage: try-package.sh ROOT [DEB]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: try-package.sh ROOT|--temporary [DEB]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "try-package.sh: run as root (it uses chroot)" >&2; exit 1; }
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+mounted=0 temporary=0 work= root=
+cleanup() {
+  [ -z "$work" ] || rm -rf "$work"
+  [ -n "$root" ] || return 0
+  if [ "$mounted" = 1 ]; then
+    umount "$root/proc" 2>/dev/null || true
+  fi
+  if [ "$temporary" = 1 ] && [ -z "$(findmnt -rn -o TARGET | grep -F "$root" || true)" ]; then
+    rm -rf --one-file-system "$root"
+  fi
+}
+trap cleanup EXIT
 if [ "$1" = "--temporary" ]; then
   root=$(mktemp -d /var/tmp/keymesh-package-root.XXXXXX)
   temporary=1
 else
   root=$(readlink -f "$1")
-  temporary=0
 fi
+[ "$root" != / ] || fail "ROOT must not be /"
 here=$(cd "$(dirname "$0")" && pwd)
-deb=${2:-$(ls "$here"/target/keymesh_*_all.deb | head -n 1)}
-step() { printf '\n== %s\n' "$*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+deb=${2:-$(ls -t "$here"/target/keymesh_*_all.deb | head -n 1)}  # the newest build
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 apt_in_root() { # apt-get, its output shown only when it fails
   local log status=0
@@ -39,14 +51,10 @@ if [ ! -x "$root/bin/sh" ]; then
   command -v debootstrap >/dev/null || fail "debootstrap is not installed (ops/setup.sh installs it)"
   debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
 fi
-mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-cleanup() {
-  umount "$root/proc" 2>/dev/null || true
-  if [ "$temporary" = 1 ] && ! mountpoint -q "$root/proc"; then
-    rm -rf --one-file-system "$root"
-  fi
-}
-trap cleanup EXIT
+if ! mountpoint -q "$root/proc"; then
+  mount -t proc proc "$root/proc"
+  mounted=1
+fi
 
 version=$(dpkg-deb -f "$deb" Version)
 newer="$version+upgrade1"
@@ -55,7 +63,6 @@ dpkg-deb -R "$deb" "$work/pkg"
 sed -i "s/^Version: .*/Version: $newer/" "$work/pkg/DEBIAN/control"
 dpkg-deb --root-owner-group --build "$work/pkg" "$root/tmp/keymesh-new.deb" >/dev/null
 cp "$deb" "$root/tmp/keymesh-old.deb"
-rm -rf "$work"
 
 state() { (cd "$root" && sha256sum var/lib/keymesh/* etc/keymesh/authority.key); }
 
@@ -82,7 +89,7 @@ echo "keys and identity unchanged"
 
 step "remove"
 apt_in_root remove keymesh
-[ ! -e "$root/usr/bin/keymesh" ] && [ ! -e "$root/usr/lib/keymesh" ] || fail "programs left after remove"
+[ ! -e "$root/usr/bin/keymesh" ] && [ ! -L "$root/usr/bin/keymesh" ] && [ ! -e "$root/usr/lib/keymesh" ] || fail "programs left after remove"
 [ "$(state)" = "$before" ] || fail "keys changed by remove"
 echo "programs gone, keys kept"
 

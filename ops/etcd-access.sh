@@ -6,9 +6,12 @@
 # PASSWORD_FILE of '-' makes a user without a password, who authenticates by the common name of
 # its client certificate alone (recommended with etcd 3.4, which keeps a new user's password in
 # plain text in its raft log).
-# Safe to run again: existing roles are re-granted, existing users get the password from the file.
+# Safe to run again: existing roles are re-granted, existing users get the password from the file
+# (with '-', an existing user keeps whatever password it has). Role names do not carry the prefix:
+# for a second mesh (or prefix) in the same etcd, revoke the old prefix's grants from the roles.
 # See docs/etcd-security.md.
 set -euo pipefail
+shopt -s inherit_errexit # a failing etcdctl inside $(...) stops the script too
 
 prefix=/keymesh/v1
 usage() {
@@ -20,7 +23,7 @@ usage: etcd-access.sh [--prefix /keymesh/v1] COMMAND ...
   authority USER PASSWORD_FILE         keymesh-authority: read and write everything under the prefix
   operator USER PASSWORD_FILE          the keymesh CLI: read everything, write tokens/ and requests/
   node NODE USER PASSWORD_FILE         keymesh-daemon on NODE: read nodes/ and config, read its own
-                                       enroll-results/NODE, write its own enroll/NODE and status/NODE
+                                       enroll-results/NODE, readwrite its own enroll/NODE and status/NODE
   print-roles [NODE]                   print the roles' permissions (for review) without changing etcd
 USAGE
   exit 2
@@ -92,8 +95,8 @@ ensure_user() { # USER PASSWORD_FILE|- ROLE
     echo "etcd-access.sh: $file is readable by group or others; run 'chmod 600 $file'" >&2
     exit 1
   fi
-  if [ "$(head -n 1 "$file" | tr -d '\n' | wc -w)" != 1 ]; then
-    echo "etcd-access.sh: $file must hold one password without white space" >&2
+  if [ "$(wc -w < "$file")" != 1 ]; then
+    echo "etcd-access.sh: $file must hold one password without white space, on one line" >&2
     exit 1
   fi
   if etcdctl user get "$user" >/dev/null 2>&1; then
@@ -116,11 +119,13 @@ case "$command" in
     echo "etcd authentication is on; root authenticates with its client certificate (CN=root)" ;;
   authority|operator)
     [ $# -eq 2 ] || usage
-    ensure_user "$1" "$2" "$(ensure_role "$command")" ;;
+    role=$(ensure_role "$command")
+    ensure_user "$1" "$2" "$role" ;;
   node)
     [ $# -eq 3 ] || usage
     node_name_ok "$1" || { echo "etcd-access.sh: '$1' is not a node name (a lower-case DNS label)" >&2; exit 2; }
-    ensure_user "$2" "$3" "$(ensure_role node "$1")" ;;
+    role=$(ensure_role node "$1")
+    ensure_user "$2" "$3" "$role" ;;
   print-roles)
     [ $# -le 1 ] || usage
     node=${1:-NODE}

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 state_dir=/var/lib/keymesh            # the daemon's default stateDir
 token_file=/etc/keymesh/join-token    # the daemon's joinTokenFile (or --join-token-file)
 unit=keymesh-daemon.service
-remote_path='PATH="$PATH:/opt/keymesh/ops/bin"'   # where ops/systemd/keymesh-daemon.service runs it from
+remote_path='PATH="$PATH:/opt/keymesh/ops/bin"'   # a checkout install; the package's programs are in /usr/bin
 op_limit=60                           # seconds for one ssh command or one 'keymesh nodes'
 poll=2                                # seconds between checks while waiting for the admission
 progress_every=10                     # seconds between progress lines while waiting
@@ -44,7 +44,7 @@ $unit and waits until the authority has admitted it. SSH_TARGET logs in as root.
 
 Environment: KEYMESH is the keymesh command with its global options, split on spaces (default:
 $here/bin/keymesh if present, else keymesh), for example
-KEYMESH='/opt/keymesh/ops/bin/keymesh --config /etc/keymesh/authority.yaml'.
+KEYMESH='keymesh --config /etc/keymesh/authority.yaml'.
 See ops/runbooks/reprovision.md.
 EOF
 }
@@ -214,7 +214,7 @@ while IFS='=' read -r key value; do
   [ -n "$key" ] && host[$key]=$value
 done <<<"$facts"
 [ "${host[uid]:-}" = 0 ] || die "$target logs in as uid ${host[uid]:-unknown}; the steps need root (use root@host as SSH_TARGET)"
-[ -n "${host[daemon]:-}" ] || die "keymesh-daemon not found on $target (PATH and /opt/keymesh/ops/bin); install keymesh on the image first"
+[ -n "${host[daemon]:-}" ] || die "keymesh-daemon not found on $target (PATH, /usr/bin and /opt/keymesh/ops/bin); install keymesh on the image first"
 [ "${host[load]:-}" = loaded ] || die "$unit is not installed on $target (LoadState ${host[load]:-unknown}); install ops/systemd/keymesh-daemon.service"
 [ "${host[config_readable]:-}" = yes ] || die "the daemon's configuration ${host[config]} does not exist on $target"
 [ "${host[node]:-}" = "$node" ] || die "the daemon on $target would run as node '${host[node]:-}' (from ${host[node_from]:-?}), not $node; set node: $node in its configuration"

@@ -60,14 +60,23 @@ class SecureMeshIT {
         collectSecrets(secrets); // n1's new WireGuard key too; the old one stays on the list
 
         checkLeastPrivilege(n1);
-        checkCleanErrors();
+        List<String> outputs = checkCleanErrors();
 
         List<String> leaks = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            scan("output of keymesh run " + i, outputs.get(i).getBytes(StandardCharsets.UTF_8), secrets, leaks);
+        }
         scanEtcdData(secrets, leaks);
         scanLogs(secrets, leaks);
         scanProcesses(secrets, leaks);
         assertTrue(leaks.isEmpty(), "secrets leaked:\n" + String.join("\n", leaks));
-        assertTrue(secrets.size() >= 3 * 3 + 1 + 4 + 5, "the scan looked for every secret: " + secrets.keySet());
+        // Every kind was looked for: 3 identities, 4 WireGuard keys (n1's before and after), 3 token secrets, the
+        // authority key, 7 TLS keys (root, server, authority, operator, 3 nodes) and 5 etcd passwords.
+        Map<String, Integer> expected = Map.of("identity.key", 3, "wireguard.key", 4, "join token secret", 3,
+                "authority signing key", 1, "TLS key ", 7);
+        expected.forEach((kind, count) -> assertEquals((long) count, secrets.keySet().stream()
+                .filter(k -> k.contains(kind) && k.endsWith("(hex)")).count(), "secrets of kind " + kind + ": " + secrets.keySet()));
+        assertEquals(5, secrets.keySet().stream().filter(k -> k.startsWith("etcd password")).count(), "every etcd password");
     }
 
     /** A node's certificate (etcd takes the user from it) opens exactly the keys of that node's role. */
@@ -122,7 +131,8 @@ class SecureMeshIT {
     }
 
     /** Misconfigured TLS or credentials: one line saying what is wrong, no stack trace, nothing changed. */
-    private void checkCleanErrors() throws IOException {
+    private List<String> checkCleanErrors() throws IOException {
+        List<String> outputs = new ArrayList<>();
         Path pki = bed.pkiDirectory();
         String https = "https://" + Testbed.SWITCH_ADDRESS + ":2379";
         Path wrongPassword = bed.dir().resolve("wrong.password");
@@ -145,10 +155,14 @@ class SecureMeshIT {
             argv.addAll(c.getValue());
             argv.addAll(List.of("token", "create", "--node", "n9"));
             Shell.Result result = Shell.result(in(bed.switchNamespace(), argv.toArray(String[]::new)));
+            outputs.add(result.output());
             assertNotEquals(0, result.exit(), c.getKey() + ": fails");
             String out = result.output().strip();
             assertTrue(out.startsWith("keymesh: ") && !out.contains("\tat ") && !out.contains("Exception"),
                     c.getKey() + ": one clean line, got: " + out);
+            if (c.getKey().equals("server not trusted")) {
+                assertTrue(out.contains("TLS handshake"), "names the likely cause: " + out);
+            }
         }
         assertEquals(tokensBefore, bed.etcdctl("get", "/keymesh/v1/tokens/", "--prefix", "--keys-only"), "no token was created");
         // The operator's certificate alone is enough: etcd takes the user from its common name.
@@ -156,7 +170,9 @@ class SecureMeshIT {
                 "--etcd-ca-file", pki.resolve("ca.pem").toString(), "--etcd-cert-file", pki.resolve("keymesh-operator.pem").toString(),
                 "--etcd-key-file", pki.resolve("keymesh-operator-key.pem").toString(), "token", "list"));
         Shell.Result certOnly = Shell.result(in(bed.switchNamespace(), argv.toArray(String[]::new)));
+        outputs.add(certOnly.output());
         assertEquals(0, certOnly.exit(), "certificate-only authentication works: " + certOnly.output());
+        return outputs;
     }
 
     /** Every secret of the run, in every form it could be written in (as is, base64, base64url, hex). */
@@ -185,6 +201,13 @@ class SecureMeshIT {
                     byte[] scalar = org.bouncycastle.util.BigIntegers.asUnsignedByteArray(32,
                             org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(info.parsePrivateKey()).getKey());
                     add(secrets, "TLS key " + name, Base64.getEncoder().encodeToString(scalar));
+                    // and the file as written, line by line (the first is the same header in every key of a kind)
+                    List<String> body = Files.readAllLines(file).stream().filter(l -> !l.startsWith("-----")).toList();
+                    for (int i = 1; i < body.size(); i++) {
+                        if (body.get(i).length() >= 16) {
+                            secrets.put("TLS key file " + name + " line " + i, body.get(i).getBytes(StandardCharsets.US_ASCII));
+                        }
+                    }
                 }
             }
         }
@@ -192,6 +215,7 @@ class SecureMeshIT {
 
     private static void add(Map<String, byte[]> secrets, String what, String base64) {
         byte[] raw = base64.contains("-") || base64.contains("_") ? Base64.getUrlDecoder().decode(base64) : Base64.getDecoder().decode(base64);
+        what = what + " " + HexFormat.of().formatHex(raw).substring(0, 6); // a rotated key is a second secret, not a replacement
         secrets.put(what, base64.getBytes(StandardCharsets.US_ASCII));
         secrets.put(what + " (base64)", Base64.getEncoder().withoutPadding().encodeToString(raw).getBytes(StandardCharsets.US_ASCII));
         secrets.put(what + " (base64url)", Base64.getUrlEncoder().withoutPadding().encodeToString(raw).getBytes(StandardCharsets.US_ASCII));

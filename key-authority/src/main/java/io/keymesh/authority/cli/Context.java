@@ -40,8 +40,10 @@ final class Context implements AutoCloseable {
         this.file = ConfigFile.load(root.config);
         this.layout = new KeyLayout(YamlConfig.first(root.prefix, file.prefix(), KeyLayout.DEFAULT_PREFIX));
         this.mesh = YamlConfig.first(root.mesh, file.mesh(), MeshOptions.DEFAULT_MESH);
+        // The etcd login comes from the flags only, never from --config: that file is the authority's,
+        // and its etcd user would give the operator the authority's role instead of the operator's.
         this.etcd = root.etcd.access(Addresses.endpoints(YamlConfig.first(root.endpoints, file.endpoints(), List.of(MeshOptions.DEFAULT_ENDPOINT))),
-                file);
+                ConfigFile.EMPTY);
         this.trustKeys = root.trustKeys != null ? root.trustKeys : List.of();
     }
 
@@ -100,8 +102,15 @@ final class Context implements AutoCloseable {
 
     private IllegalStateException failure(Exception e) {
         if (e instanceof TimeoutException) {
-            return new IllegalStateException("etcd at " + etcd.endpoints() + " did not answer within " + RPC_TIMEOUT.toSeconds()
-                    + " s (is it running and reachable?)");
+            // gRPC keeps retrying a failed TLS handshake, so a bad CA, certificate or key looks like silence.
+            return new IllegalStateException("etcd at " + etcd.endpoints() + " did not answer within " + RPC_TIMEOUT.toSeconds() + " s "
+                    + (etcd.tls() ? "(is it running and reachable, and did the TLS handshake fail? check --etcd-ca-file, "
+                            + "--etcd-cert-file and --etcd-key-file against etcd's certificates)" : "(is it running and reachable?)"));
+        }
+        Throwable root = io.keymesh.runtime.Errors.rootCause(e);
+        if (root instanceof javax.net.ssl.SSLException || root instanceof java.security.cert.CertificateException) {
+            return new IllegalStateException("TLS handshake with etcd at " + etcd.endpoints() + " failed: " + io.keymesh.runtime.Errors.rootMessage(e)
+                    + " (check --etcd-ca-file, --etcd-cert-file and --etcd-key-file)");
         }
         Throwable cause = e.getCause() == null ? e : e.getCause();
         return new IllegalStateException("etcd request failed: " + cause.getMessage());

@@ -29,7 +29,8 @@ public final class KeymeshCli implements Runnable {
     String mesh;
 
     @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
-            description = "the authority's YAML configuration, for endpoints, prefix, mesh and trusted keys")
+            description = "the authority's YAML configuration, for endpoints, prefix, mesh and trusted keys (not its etcd login: "
+                    + "give the operator's with --etcd-*)")
     Path config;
 
     @Option(names = "--trust-key", paramLabel = "BASE64", scope = ScopeType.INHERIT,

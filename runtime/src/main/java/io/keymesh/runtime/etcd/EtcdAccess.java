@@ -26,7 +26,7 @@ public record EtcdAccess(List<URI> endpoints, Path caFile, Path certFile, Path k
     public EtcdAccess {
         endpoints = List.copyOf(endpoints);
         if (endpoints.isEmpty()) {
-            throw new IllegalArgumentException("no etcd endpoint given");
+            throw new IllegalArgumentException("no etcd endpoint given: set --endpoints or 'endpoints' in the config file");
         }
         Set<String> schemes = endpoints.stream().map(e -> String.valueOf(e.getScheme())).collect(Collectors.toSet());
         if (!Set.of("http").containsAll(schemes) && !Set.of("https").containsAll(schemes)) {
@@ -49,6 +49,10 @@ public record EtcdAccess(List<URI> endpoints, Path caFile, Path certFile, Path k
                     ? "an etcd password file is set but no etcd user (--etcd-user, etcdUser)"
                     : "etcd user '" + user + "' needs a password file (--etcd-password-file, etcdPasswordFile; mode 0600); "
                             + "passwords are never taken on the command line");
+        }
+        if (user != null && !https) {
+            throw new IllegalArgumentException("etcd user '" + user + "' would send its password in the clear to " + endpoints
+                    + "; use https:// endpoints");
         }
     }
 

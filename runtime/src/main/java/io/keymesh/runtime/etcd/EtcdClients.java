@@ -50,13 +50,16 @@ public final class EtcdClients {
 
     static SslContext sslContext(EtcdAccess access) {
         SslContextBuilder tls = GrpcSslContexts.forClient();
-        if (access.caFile() != null) {
-            tls.trustManager(certificates(access.caFile(), "etcd CA file"));
-        }
-        if (access.certFile() != null) {
-            tls.keyManager(privateKey(access.keyFile()), certificates(access.certFile(), "etcd client certificate"));
-        }
+        X509Certificate[] ca = access.caFile() == null ? null : certificates(access.caFile(), "etcd CA file");
+        PrivateKey key = access.certFile() == null ? null : privateKey(access.keyFile());
+        X509Certificate[] chain = access.certFile() == null ? null : certificates(access.certFile(), "etcd client certificate");
         try {
+            if (ca != null) {
+                tls.trustManager(ca);
+            }
+            if (key != null) {
+                tls.keyManager(key, chain);
+            }
             return tls.build();
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot set up TLS to etcd: " + e.getMessage());
@@ -105,6 +108,9 @@ public final class EtcdClients {
         }
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             Object object = parser.readObject();
+            while (object instanceof org.bouncycastle.asn1.ASN1ObjectIdentifier) {
+                object = parser.readObject(); // "EC PARAMETERS" before the key, as 'openssl ecparam -genkey' writes it
+            }
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             if (object instanceof PEMKeyPair pair) {
                 return converter.getPrivateKey(pair.getPrivateKeyInfo());

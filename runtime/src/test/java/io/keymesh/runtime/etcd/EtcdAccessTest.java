@@ -24,7 +24,6 @@ class EtcdAccessTest {
         assertTrue(new EtcdAccess(HTTPS, null, null, null, null, null).tls());
         assertTrue(new EtcdAccess(HTTPS, CA, CERT, KEY, null, null).tls());
         assertTrue(new EtcdAccess(HTTPS, CA, CERT, KEY, "node-a", PASSWORD).tls());
-        assertFalse(new EtcdAccess(HTTP, null, null, null, "node-a", PASSWORD).tls());
     }
 
     @Test
@@ -38,6 +37,7 @@ class EtcdAccessTest {
         assertRefused("no etcd user", HTTPS, CA, null, null, null, PASSWORD);
         assertRefused("user name is empty", HTTPS, CA, null, null, " ", PASSWORD);
         assertRefused("no etcd endpoint", List.of(), null, null, null, null, null);
+        assertRefused("would send its password in the clear", HTTP, null, null, null, "node-a", PASSWORD);
     }
 
     @Test

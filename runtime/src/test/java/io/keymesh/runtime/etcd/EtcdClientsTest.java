@@ -23,7 +23,7 @@ class EtcdClientsTest {
     Path dir;
 
     @Test
-    void readsSec1AndPkcs8KeysAndBuildsTheTlsContext() throws Exception {
+    void readsSec1Pkcs8AndPkcs1KeysAndBuildsTheTlsContext() throws Exception {
         TestPki pki = TestPki.create(dir);
         TestPki.CertFiles sec1 = pki.client("node-a", false);
         TestPki.CertFiles pkcs8 = pki.client("node-b", true);
@@ -32,6 +32,15 @@ class EtcdClientsTest {
         assertEquals("EC", EtcdClients.privateKey(sec1.key()).getAlgorithm());
         assertEquals("EC", EtcdClients.privateKey(pkcs8.key()).getAlgorithm());
         assertNotNull(EtcdClients.sslContext(new EtcdAccess(HTTPS, pki.caFile(), sec1.cert(), sec1.key(), null, null)));
+        // PKCS#1, as older openssl and cfssl write RSA keys
+        java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        byte[] pkcs1 = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(rsa.generateKeyPair().getPrivate().getEncoded())
+                .parsePrivateKey().toASN1Primitive().getEncoded();
+        Path rsaKey = dir.resolve("rsa-key.pem");
+        KeyFiles.writeSecret(rsaKey, "-----BEGIN RSA PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pkcs1) + "\n-----END RSA PRIVATE KEY-----", false);
+        assertEquals("RSA", EtcdClients.privateKey(rsaKey).getAlgorithm());
         assertNotNull(EtcdClients.sslContext(new EtcdAccess(HTTPS, null, null, null, null, null)));
     }
 
