@@ -31,6 +31,10 @@ class EtcdClientsTest {
         assertTrue(Files.readString(pkcs8.key()).startsWith("-----BEGIN PRIVATE KEY-----"));
         assertEquals("EC", EtcdClients.privateKey(sec1.key()).getAlgorithm());
         assertEquals("EC", EtcdClients.privateKey(pkcs8.key()).getAlgorithm());
+        Path withParameters = dir.resolve("ecparam-key.pem"); // what 'openssl ecparam -genkey' writes
+        KeyFiles.writeSecret(withParameters, "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+                + Files.readString(sec1.key()).strip(), false);
+        assertEquals(EtcdClients.privateKey(sec1.key()), EtcdClients.privateKey(withParameters));
         assertNotNull(EtcdClients.sslContext(new EtcdAccess(HTTPS, pki.caFile(), sec1.cert(), sec1.key(), null, null)));
         // PKCS#1, as older openssl and cfssl write RSA keys
         java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
