@@ -50,6 +50,25 @@ import org.junit.jupiter.api.io.TempDir;
 class PeerApplyBenchmark {
     private static final int PEERS = Integer.getInteger("keymesh.bench.peers", 10_000);
     private static final int ROUNDS = Integer.getInteger("keymesh.bench.rounds", 25);
+    /**
+     * The CI guard (see BENCHMARKS.md): the target is 50 times cheaper than syncconf; the guard
+     * fails below 25, wide enough for this noisy machine and far above the 2 to 3 times that the
+     * regression of issue 17 measured.
+     */
+    private static final boolean GUARD = Boolean.getBoolean("keymesh.bench.guard");
+    private static final double REQUIRED_RATIO = GUARD ? 25 : 50;
+
+    /** Where the peers' underlay addresses come from. */
+    enum Endpoints {
+        /** Each host its own address (198.19.0.0/16); a change moves a host to a new address of its own. */
+        DISTINCT,
+        /**
+         * Every host behind one NAT address (192.0.2.1, a port each): contested, so nobody's allowed
+         * IP. A change moves a host to 192.0.2.2, which the second move makes contested again, so
+         * every later change touches that address too.
+         */
+        SHARED
+    }
 
     @TempDir
     Path dir;
@@ -139,33 +158,46 @@ class PeerApplyBenchmark {
             syncconf[round] = (System.nanoTime() - t) / 1e6;
             assertEquals(changed.endpoint(), device.read().peers().get(changed.publicKey()).config().endpoint());
         }
-        double worker = median(workerRuns(device, own, keys)); // last: its first run rewrites every peer
+        // Last: each variant's first run rewrites every peer.
+        double worker = median(workerRuns(device, own, keys, Endpoints.DISTINCT));
+        double workerShared = median(workerRuns(device, own, keys, Endpoints.SHARED));
         double apply = median(applyOnly);
         double run = median(readDiffApply);
         double set = median(wgSet);
         double sync = median(syncconf);
         System.out.printf(Locale.ROOT, "%n=== PeerApplyBenchmark: one changed peer on a device with %d peers (medians of %d rounds) ===%n"
                         + "initial load of %d peers over the control socket: %.1f ms%n"
-                        + "keymesh daemon worker run (plan from 10,000 verified records, diff, apply): %8.2f ms%n"
+                        + "keymesh daemon worker run, distinct endpoints (plan from the verified records, diff, apply): %8.2f ms%n"
+                        + "keymesh daemon worker run, all hosts behind one address:                    %8.2f ms%n"
                         + "keymesh uapi delta alone (apply only):   %8.2f ms%n"
                         + "keymesh run with a full read-back (first run, after a failure, every 60 s): %8.2f ms%n"
                         + "wg set, one peer:                        %8.2f ms%n"
                         + "wg syncconf, whole configuration:        %8.2f ms%n"
-                        + "syncconf / daemon worker run: %.0fx; syncconf / delta alone: %.0fx; syncconf / full read-back run: %.1fx%n%n",
-                PEERS, ROUNDS, PEERS, loadMs, worker, apply, run, set, sync, sync / worker, sync / apply, sync / run);
-        assertTrue(sync / worker >= 20, "the daemon's run must be at least 20 times cheaper than syncconf");
+                        + "syncconf / daemon worker run: %.0fx distinct, %.0fx shared; syncconf / delta alone: %.0fx; "
+                        + "syncconf / full read-back run: %.1fx%n%n",
+                PEERS, ROUNDS, PEERS, loadMs, worker, workerShared, apply, run, set, sync, sync / worker, sync / workerShared,
+                sync / apply, sync / run);
+        assertTrue(sync / worker >= REQUIRED_RATIO, String.format(Locale.ROOT,
+                "with distinct endpoints the daemon's run must be at least %.0f times cheaper than syncconf: %.2f ms against %.2f ms",
+                REQUIRED_RATIO, worker, sync));
+        assertTrue(sync / workerShared >= REQUIRED_RATIO, String.format(Locale.ROOT,
+                "with a shared endpoint address the daemon's run must be at least %.0f times cheaper than syncconf: %.2f ms against %.2f ms",
+                REQUIRED_RATIO, workerShared, sync));
     }
 
     /**
      * The daemon's own path: a {@link DeviceWorker} holding 10,000 peers gets a snapshot in which
      * one record changed; the clock runs from submit to the worker's report that it is applied.
      */
-    private double[] workerRuns(UapiDevice device, WireGuardPrivateKey own, List<WireGuardPublicKey> keys) throws Exception {
+    private double[] workerRuns(UapiDevice device, WireGuardPrivateKey own, List<WireGuardPublicKey> keys, Endpoints endpoints)
+            throws Exception {
         Ed25519PrivateKey identity = Ed25519PrivateKey.generate();
         Map<String, NodeRecord> records = new HashMap<>();
         records.put("self", record("self", 1, identity.publicKey(), own.publicKey(), null, 0));
         for (int i = 0; i < keys.size(); i++) {
-            records.put("node-" + i, record("node-" + i, 1, Ed25519PrivateKey.generate().publicKey(), keys.get(i), Endpoint.parse("192.0.2.1:20000"), i));
+            Endpoint endpoint = endpoints == Endpoints.SHARED ? Endpoint.parse("192.0.2.1:" + (20000 + i))
+                    : Endpoint.parse("198.19." + (i / 256) + "." + (i % 256) + ":51820");
+            records.put("node-" + i, record("node-" + i, 1, Ed25519PrivateKey.generate().publicKey(), keys.get(i), endpoint, i));
         }
         BlockingQueue<MeshSnapshot> appliedQueue = new LinkedBlockingQueue<>();
         long revision = 1;
@@ -181,14 +213,20 @@ class PeerApplyBenchmark {
             awaitApplied(appliedQueue, first);
             for (int round = 0; round < ROUNDS; round++) {
                 NodeRecord old = mesh.get("node-" + round);
-                mesh = mesh.with(old.node(), record(old.node(), 2, old.identityKey(), old.wgPublicKey(),
-                        Endpoint.parse("192.0.2.2:" + (30000 + round)), round));
+                Endpoint moved = endpoints == Endpoints.SHARED ? Endpoint.parse("192.0.2.2:" + (30000 + round))
+                        : Endpoint.parse("198.19." + (200 + round / 256) + "." + (round % 256) + ":" + (30000 + round));
+                mesh = mesh.with(old.node(), record(old.node(), 2, old.identityKey(), old.wgPublicKey(), moved, round));
                 MeshSnapshot next = new MeshSnapshot(mesh, null, ++revision);
                 long t = System.nanoTime();
                 worker.submit(next);
                 awaitApplied(appliedQueue, next);
                 runs[round] = (System.nanoTime() - t) / 1e6;
-                assertEquals(Endpoint.parse("192.0.2.2:" + (30000 + round)), device.read().peers().get(old.wgPublicKey()).config().endpoint());
+                DeviceState after = device.read();
+                assertEquals(moved, after.peers().get(old.wgPublicKey()).config().endpoint());
+                // The semantics of contested addresses hold on the device: a shared address is nobody's.
+                IpPrefix movedTo = IpPrefix.host(moved.address());
+                long holders = after.configs().values().stream().filter(p -> p.allowedIps().contains(movedTo)).count();
+                assertEquals(endpoints == Endpoints.SHARED && round > 0 ? 0 : 1, holders, "peers holding " + movedTo + " in round " + round);
             }
         }
         return runs;

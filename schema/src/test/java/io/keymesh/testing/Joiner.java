@@ -51,15 +51,27 @@ public final class Joiner {
     public record Host(String node, Ed25519PrivateKey identity, WireGuardPrivateKey wg, byte[] request) {
     }
 
-    /** A new host with fresh keys and its signed join request. */
+    /** The endpoint every host joins with unless told otherwise. */
+    public static final Endpoint SHARED_ENDPOINT = Endpoint.parse("192.0.2.10:51820");
+
+    /** A new host with fresh keys and its signed join request, advertising {@link #SHARED_ENDPOINT}. */
     public Host host(String node, JoinTokenSecret token) {
-        return request(node, Ed25519PrivateKey.generate(), WireGuardPrivateKey.generate(), token);
+        return host(node, token, SHARED_ENDPOINT);
+    }
+
+    /** A new host with fresh keys and its signed join request, advertising {@code endpoint}. */
+    public Host host(String node, JoinTokenSecret token, Endpoint endpoint) {
+        return request(node, Ed25519PrivateKey.generate(), WireGuardPrivateKey.generate(), token, endpoint);
     }
 
     /** A fresh join request (new timestamp, so a new digest) for the given keys. */
     public Host request(String node, Ed25519PrivateKey identity, WireGuardPrivateKey wg, JoinTokenSecret token) {
+        return request(node, identity, wg, token, SHARED_ENDPOINT);
+    }
+
+    private Host request(String node, Ed25519PrivateKey identity, WireGuardPrivateKey wg, JoinTokenSecret token, Endpoint endpoint) {
         EnrollmentRequest request = new EnrollmentRequest(mesh, node, EnrollmentKind.JOIN, identity.publicKey(), wg.publicKey(),
-                List.of(Endpoint.parse("192.0.2.10:51820")), token.id(), 0, Instant.now().plusNanos(System.nanoTime() % 1000));
+                List.of(endpoint), token.id(), 0, Instant.now().plusNanos(System.nanoTime() % 1000));
         return new Host(node, identity, wg, SignedEnrollment.sign(request, identity, token.proofKey()));
     }
 

@@ -3,7 +3,7 @@ package io.keymesh.daemon.host;
 import io.keymesh.schema.record.Endpoint;
 import io.keymesh.schema.record.NodeRecord;
 import java.net.InetAddress;
-import io.keymesh.daemon.wireguard.DesiredPeers;
+import io.keymesh.daemon.wireguard.UnderlayClaims;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -14,7 +14,7 @@ import java.util.Set;
  *
  * @param routable addresses exactly one active peer claims (and this host does not): host mode
  *                 routes these into the tunnel
- * @param contested addresses more than one node claims ({@link DesiredPeers#contested}), or a peer
+ * @param contested addresses more than one node claims ({@link UnderlayClaims}), or a peer
  *                 claims this host's own: none of them gets the traffic, which stays on the
  *                 underlay, so a node advertising someone else's address cannot attract it
  */
@@ -34,7 +34,7 @@ public record PeerUnderlay(Set<InetAddress> routable, Set<InetAddress> contested
         if (own != null) {
             own.endpoints().forEach(e -> ownAddresses.add(e.address()));
         }
-        Set<InetAddress> contested = new HashSet<>(DesiredPeers.contested(records.values(), own));
+        Set<InetAddress> contested = new HashSet<>(UnderlayClaims.of(records.values(), own).contested());
         Set<InetAddress> routable = new HashSet<>();
         for (NodeRecord record : records.values()) {
             if (record.isActive() && !record.node().equals(self)) {

@@ -4,6 +4,7 @@ import io.keymesh.daemon.link.LinkAddress;
 import io.keymesh.daemon.link.LinkSpec;
 import io.keymesh.daemon.wireguard.DesiredPeers;
 import io.keymesh.daemon.wireguard.PeerConfig;
+import io.keymesh.daemon.wireguard.UnderlayClaims;
 import io.keymesh.daemon.mesh.MeshSnapshot;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.IpPrefix;
@@ -26,13 +27,14 @@ import java.util.Set;
  *
  * @param link       the interface to ensure, or null to leave it as it is
  * @param listenPort the UDP port to listen on (meaningful with a link)
- * @param contested  underlay addresses several peers advertise, which no peer gets ({@link DesiredPeers#contested})
+ * @param peers      the desired peers as planned afresh (an {@link Advance} changes the caller's copy, not these)
+ * @param claims     which peers advertise each underlay address: a contested one joins no peer's allowed IPs
  */
 public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int natKeepaliveSeconds, Map<WireGuardPublicKey, PeerConfig> peers,
-                         Set<InetAddress> contested) {
+                         UnderlayClaims claims) {
     public DevicePlan {
         peers = java.util.Collections.unmodifiableMap(peers);
-        contested = Set.copyOf(contested);
+        java.util.Objects.requireNonNull(claims, "claims");
     }
 
     /** Where this host stands in the verified mesh. */
@@ -48,11 +50,13 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
     }
 
     /**
-     * What changed from one snapshot to the next: the peers whose records changed ({@code scope})
-     * and their new desired configuration ({@code changes}; a key mapped to null is no longer
-     * wanted). The rest of the plan is as before.
+     * What changed from one snapshot to the next: the peers whose desired configuration changed
+     * ({@code scope}: those of the changed records, and those whose underlay address became or
+     * stopped being contested), their new configuration ({@code changes}; a key mapped to null is
+     * no longer wanted), and the plan to advance from next time ({@code plan}: the claims updated,
+     * the rest as before).
      */
-    public record Advance(Map<WireGuardPublicKey, PeerConfig> changes, Set<WireGuardPublicKey> scope) {
+    public record Advance(DevicePlan plan, Map<WireGuardPublicKey, PeerConfig> changes, Set<WireGuardPublicKey> scope) {
         /** Brings {@code desired} (the previous plan's peers, owned by the caller) up to date, in place. */
         public void applyTo(Map<WireGuardPublicKey, PeerConfig> desired) {
             changes.forEach((key, config) -> {
@@ -68,10 +72,12 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
     /**
      * The plan for {@code next} from this plan for {@code previous}, looking only at the records
      * that changed ({@link MeshSnapshot#changedSince}: unchanged records are the same objects from
-     * one snapshot to the next, and the maps share them); null
-     * when this host's own record or the mesh config changed, which can change every peer, and
-     * when a changed record advertises an underlay address that another peer holds or that is
-     * contested, since that changes another peer's allowed IPs too.
+     * one snapshot to the next, and the maps share them) and at the peers whose underlay address
+     * they made contested or uncontested ({@link UnderlayClaims#flippedBetween}), so its cost does
+     * not grow with the mesh, whether or not hosts share an address. Null when this host's own
+     * record or the mesh config changed, which can change every peer, and when a changed record
+     * advertises an address that a peer outside the change holds on the device for another
+     * reason (as an overlay address, or a peer set by hand): planning afresh settles that.
      *
      * @param holder which peer holds an allowed IP on the device now
      */
@@ -81,26 +87,40 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
             return null;
         }
         Map<WireGuardPublicKey, PeerConfig> changes = new HashMap<>();
-        boolean[] sharedAddress = {false};
+        Set<String> changedNodes = new HashSet<>();
+        Set<InetAddress> touched = new HashSet<>();
+        UnderlayClaims[] nextClaims = {claims};
         next.changedSince(previous, (node, before, record) -> {
+            changedNodes.add(node);
             if (before != null) {
                 changes.putIfAbsent(before.wgPublicKey(), null);
+                touched.addAll(claims.claimedBy(before));
             }
             if (record != null) {
-                for (var endpoint : record.endpoints()) {
-                    WireGuardPublicKey held = holder.apply(IpPrefix.host(endpoint.address()));
-                    sharedAddress[0] |= contested.contains(endpoint.address()) || held != null && !held.equals(record.wgPublicKey())
-                            && (before == null || !held.equals(before.wgPublicKey()));
-                }
-                PeerConfig peer = DesiredPeers.peerFor(record, own, natKeepaliveSeconds, contested);
-                if (peer != null) {
-                    changes.put(peer.publicKey(), peer);
-                } else {
-                    changes.putIfAbsent(record.wgPublicKey(), null);
-                }
+                touched.addAll(claims.claimedBy(record));
             }
+            nextClaims[0] = nextClaims[0].replace(before, record);
         });
-        return sharedAddress[0] ? null : new Advance(changes, new HashSet<>(changes.keySet()));
+        UnderlayClaims after = nextClaims[0];
+        Set<String> replan = claims.flippedBetween(after, touched);
+        replan.addAll(changedNodes);
+        for (String node : replan) {
+            NodeRecord record = next.records().get(node);
+            PeerConfig peer = record == null ? null : DesiredPeers.peerFor(record, own, natKeepaliveSeconds, after);
+            if (peer != null) {
+                changes.put(peer.publicKey(), peer);
+            } else if (record != null) {
+                changes.putIfAbsent(record.wgPublicKey(), null);
+            }
+        }
+        for (InetAddress address : touched) {
+            WireGuardPublicKey held = holder.apply(IpPrefix.host(address));
+            if (held != null && !changes.containsKey(held)) {
+                return null;
+            }
+        }
+        return new Advance(new DevicePlan(standing, link, listenPort, natKeepaliveSeconds, peers, after), changes,
+                new HashSet<>(changes.keySet()));
     }
 
     public static DevicePlan of(MeshSnapshot mesh, Identity self, String interfaceName, DeviceOverrides overrides) {
@@ -109,15 +129,15 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
         int listenPort = first(overrides.listenPort(), config == null ? null : config.listenPort(), DeviceOverrides.DEFAULT_LISTEN_PORT);
         if (!self.isAdmittedBy(own)) {
             Standing standing = self.isRevokedBy(own) ? Standing.REVOKED : Standing.OUTSIDER;
-            return new DevicePlan(standing, null, listenPort, 0, Map.of(), Set.of());
+            return new DevicePlan(standing, null, listenPort, 0, Map.of(), UnderlayClaims.none());
         }
         int keepalive = first(overrides.natKeepaliveSeconds(), config == null ? null : config.keepaliveSeconds(),
                 DeviceOverrides.DEFAULT_NAT_KEEPALIVE_SECONDS);
         Integer mtu = overrides.mtu() != null ? overrides.mtu() : config == null ? null : config.mtu();
         List<LinkAddress> addresses = own.addresses().stream().map(a -> withOverlayLength(a, config)).toList();
-        Set<InetAddress> contested = DesiredPeers.contested(mesh.records().values(), own);
+        UnderlayClaims claims = UnderlayClaims.of(mesh.records().values(), own);
         return new DevicePlan(Standing.MEMBER, new LinkSpec(interfaceName, addresses, mtu), listenPort, keepalive,
-                DesiredPeers.of(mesh.records().values(), own, keepalive, contested), contested);
+                DesiredPeers.of(mesh.records().values(), own, keepalive, claims), claims);
     }
 
     /** 198.18.0.5/32 in overlay 198.18.0.0/16 becomes 198.18.0.5/16: one connected route covers the overlay. */

@@ -255,7 +255,7 @@ public final class DeviceWorker implements AutoCloseable {
         Identity self = self(snapshot);
         DevicePlan.Advance advance = fresh && plannedPlan != null && self.equals(plannedSelf)
                 ? plannedPlan.advance(planned, snapshot, self, known.table()::holder) : null;
-        DevicePlan plan = advance != null ? plannedPlan : DevicePlan.of(snapshot, self, interfaceName, overrides);
+        DevicePlan plan = advance != null ? advance.plan() : DevicePlan.of(snapshot, self, interfaceName, overrides);
         if (advance != null) {
             advance.applyTo(desired);
         } else {

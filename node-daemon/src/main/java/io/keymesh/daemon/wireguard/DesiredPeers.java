@@ -4,10 +4,6 @@ import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.record.NodeRecord;
 import io.keymesh.schema.record.Endpoint;
 import io.keymesh.schema.record.IpPrefix;
-import java.net.InetAddress;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -33,15 +29,15 @@ public final class DesiredPeers {
      * @param natKeepaliveSeconds keepalive this node sends when it is behind NAT (default 25)
      */
     public static Map<WireGuardPublicKey, PeerConfig> of(Collection<NodeRecord> verified, NodeRecord self, int natKeepaliveSeconds) {
-        return of(verified, self, natKeepaliveSeconds, contested(verified, self));
+        return of(verified, self, natKeepaliveSeconds, UnderlayClaims.of(verified, self));
     }
 
-    /** As {@link #of(Collection, NodeRecord, int)}, with the {@link #contested} addresses already known. */
+    /** As {@link #of(Collection, NodeRecord, int)}, with the peers' {@link UnderlayClaims} already known. */
     public static Map<WireGuardPublicKey, PeerConfig> of(Collection<NodeRecord> verified, NodeRecord self, int natKeepaliveSeconds,
-                                                         Set<InetAddress> contested) {
+                                                         UnderlayClaims claims) {
         Map<WireGuardPublicKey, PeerConfig> peers = new LinkedHashMap<>();
         for (NodeRecord record : verified) {
-            PeerConfig peer = peerFor(record, self, natKeepaliveSeconds, contested);
+            PeerConfig peer = peerFor(record, self, natKeepaliveSeconds, claims);
             if (peer != null) {
                 peers.put(peer.publicKey(), peer);
             }
@@ -49,35 +45,15 @@ public final class DesiredPeers {
         return peers;
     }
 
-    /**
-     * The underlay addresses that more than one active peer advertises (several hosts behind one
-     * NAT address with forwarded ports, or a node claiming another's address): WireGuard gives an
-     * allowed IP to one peer only, so such an address is nobody's.
-     */
-    public static Set<InetAddress> contested(Collection<NodeRecord> verified, NodeRecord self) {
-        Map<InetAddress, Integer> claims = new HashMap<>();
-        for (NodeRecord record : verified) {
-            if (record.isActive() && (self == null || !record.node().equals(self.node()))) {
-                record.endpoints().stream().map(Endpoint::address).distinct().forEach(a -> claims.merge(a, 1, Integer::sum));
-            }
-        }
-        Set<InetAddress> contested = new HashSet<>();
-        claims.forEach((address, count) -> {
-            if (count > 1) {
-                contested.add(address);
-            }
-        });
-        return contested;
-    }
-
-    /** The peer one record asks for, or null (inactive, or this node itself); {@code contested} underlay addresses are left out. */
-    public static PeerConfig peerFor(NodeRecord record, NodeRecord self, int natKeepaliveSeconds, Set<InetAddress> contested) {
+    /** The peer one record asks for, or null (inactive, or this node itself); contested underlay addresses are left out. */
+    public static PeerConfig peerFor(NodeRecord record, NodeRecord self, int natKeepaliveSeconds, UnderlayClaims claims) {
         if (!record.isActive() || (self != null && record.node().equals(self.node()))) {
             return null;
         }
         boolean behindNat = self != null && self.endpoints().isEmpty();
         List<IpPrefix> allowed = new ArrayList<>(record.allowedIps());
-        record.endpoints().stream().map(Endpoint::address).filter(a -> !contested.contains(a)).forEach(a -> allowed.add(IpPrefix.host(a)));
+        record.endpoints().stream().map(Endpoint::address).distinct().filter(a -> !claims.isContested(a))
+                .forEach(a -> allowed.add(IpPrefix.host(a)));
         return new PeerConfig(record.wgPublicKey(), record.endpoints().isEmpty() ? null : record.endpoints().get(0),
                 behindNat ? natKeepaliveSeconds : 0, allowed);
     }
