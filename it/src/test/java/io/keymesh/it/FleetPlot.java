@@ -11,13 +11,14 @@ final class FleetPlot {
     record Point(String design, int nodes, double p50Millis, double p99Millis) {
     }
 
-    private static final int WIDTH = 640;
+    private static final int WIDTH = 700;
     private static final int HEIGHT = 400;
     private static final int LEFT = 70;
-    private static final int RIGHT = 170;
+    private static final int RIGHT = 220;
     private static final int TOP = 30;
     private static final int BOTTOM = 50;
-    private static final Map<String, String> COLORS = Map.of("keymesh", "#1f77b4", "full-replace", "#d62728");
+    private static final Map<String, String> COLORS = Map.of("keymesh", "#1f77b4", "full-replace", "#d62728",
+            "keymesh-shared", "#17becf", "full-replace-shared", "#ff7f0e");
 
     private FleetPlot() {
     }
@@ -27,7 +28,9 @@ final class FleetPlot {
         List<Point> points = new java.util.ArrayList<>();
         for (var run : io.keymesh.schema.json.Json.mapper().readTree(java.nio.file.Files.readString(java.nio.file.Path.of(args[0])))) {
             if (run.has("p50Millis")) {
-                points.add(new Point(run.get("design").asText(), run.get("nodes").asInt(), run.get("p50Millis").asDouble(),
+                String series = run.path("endpoints").asText("distinct").equals("shared")
+                        ? run.get("design").asText() + "-shared" : run.get("design").asText();
+                points.add(new Point(series, run.get("nodes").asInt(), run.get("p50Millis").asDouble(),
                         run.get("p99Millis").asDouble()));
             }
         }
