@@ -34,7 +34,7 @@ public record PeerUnderlay(Set<InetAddress> routable, Set<InetAddress> contested
         if (own != null) {
             own.endpoints().forEach(e -> ownAddresses.add(e.address()));
         }
-        Set<InetAddress> contested = new HashSet<>(UnderlayClaims.of(records.values(), own).contested());
+        Set<InetAddress> contested = UnderlayClaims.contested(records.values(), own);
         Set<InetAddress> routable = new HashSet<>();
         for (NodeRecord record : records.values()) {
             if (record.isActive() && !record.node().equals(self)) {

@@ -106,7 +106,7 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
         replan.addAll(changedNodes);
         for (String node : replan) {
             NodeRecord record = next.records().get(node);
-            PeerConfig peer = record == null ? null : DesiredPeers.peerFor(record, own, natKeepaliveSeconds, after);
+            PeerConfig peer = record == null ? null : DesiredPeers.peerFor(record, own, natKeepaliveSeconds, after::isContested);
             if (peer != null) {
                 changes.put(peer.publicKey(), peer);
             } else if (record != null) {
@@ -137,7 +137,7 @@ public record DevicePlan(Standing standing, LinkSpec link, int listenPort, int n
         List<LinkAddress> addresses = own.addresses().stream().map(a -> withOverlayLength(a, config)).toList();
         UnderlayClaims claims = UnderlayClaims.of(mesh.records().values(), own);
         return new DevicePlan(Standing.MEMBER, new LinkSpec(interfaceName, addresses, mtu), listenPort, keepalive,
-                DesiredPeers.of(mesh.records().values(), own, keepalive, claims), claims);
+                DesiredPeers.of(mesh.records().values(), own, keepalive, claims::isContested), claims);
     }
 
     /** 198.18.0.5/32 in overlay 198.18.0.0/16 becomes 198.18.0.5/16: one connected route covers the overlay. */

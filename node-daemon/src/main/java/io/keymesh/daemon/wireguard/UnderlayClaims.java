@@ -25,9 +25,14 @@ public final class UnderlayClaims {
 
     /** This host's node name (its own record claims nothing), or null before it is admitted. */
     private final String self;
-    private final PersistentMap<InetAddress, PersistentSet<String>> claimants;
+    /**
+     * The nodes claiming each address: the node's name when one does (by far the most common
+     * case, and then the entry costs no more than the map's own leaf), a
+     * {@code PersistentSet<String>} of two or more names when the address is contested.
+     */
+    private final PersistentMap<InetAddress, Object> claimants;
 
-    private UnderlayClaims(String self, PersistentMap<InetAddress, PersistentSet<String>> claimants) {
+    private UnderlayClaims(String self, PersistentMap<InetAddress, Object> claimants) {
         this.self = self;
         this.claimants = claimants;
     }
@@ -46,49 +51,58 @@ public final class UnderlayClaims {
         return claims;
     }
 
-    /** True when more than one peer advertises {@code address}. */
-    public boolean isContested(InetAddress address) {
-        PersistentSet<String> nodes = claimants.get(address);
-        return nodes != null && nodes.size() > 1;
-    }
-
-    /** True when at least one peer advertises {@code address}. */
-    public boolean isClaimed(InetAddress address) {
-        return claimants.containsKey(address);
-    }
-
-    /** Every contested address. Walks every address: for full plans, not per change. */
-    public Set<InetAddress> contested() {
+    /**
+     * The contested addresses of {@code records} counted afresh, without building the index: what
+     * planning from scratch needs (a full plan, host mode, the full-replace design of the
+     * benchmarks), and the reference the index is tested against.
+     */
+    public static Set<InetAddress> contested(Collection<NodeRecord> records, NodeRecord self) {
+        String selfNode = self == null ? null : self.node();
+        java.util.Map<InetAddress, Boolean> seenTwice = new java.util.HashMap<>();
+        for (NodeRecord record : records) {
+            if (record.isActive() && !record.node().equals(selfNode)) {
+                for (InetAddress address : addresses(record)) {
+                    seenTwice.merge(address, false, (a, b) -> true);
+                }
+            }
+        }
         Set<InetAddress> contested = new HashSet<>();
-        claimants.forEach((address, nodes) -> {
-            if (nodes.size() > 1) {
+        seenTwice.forEach((address, twice) -> {
+            if (twice) {
                 contested.add(address);
             }
         });
         return contested;
     }
 
-    /** Every claimed address. Walks every address: for full plans, not per change. */
-    public Set<InetAddress> claimed() {
-        return Set.copyOf(claimants.keySet());
+    /** True when more than one peer advertises {@code address}. */
+    public boolean isContested(InetAddress address) {
+        return claimants.get(address) instanceof PersistentSet<?>;
+    }
+
+    /** Every contested address in the index. Walks every address: for tests and full plans, not per change. */
+    public Set<InetAddress> contested() {
+        Set<InetAddress> contested = new HashSet<>();
+        claimants.forEach((address, nodes) -> {
+            if (nodes instanceof PersistentSet<?>) {
+                contested.add(address);
+            }
+        });
+        return contested;
     }
 
     /** These claims with {@code before} (a record of the node, or null) replaced by {@code after} (or null when gone). */
     public UnderlayClaims replace(NodeRecord before, NodeRecord after) {
-        PersistentMap<InetAddress, PersistentSet<String>> next = claimants;
+        PersistentMap<InetAddress, Object> next = claimants;
         if (claims(before)) {
             for (InetAddress address : addresses(before)) {
-                PersistentSet<String> nodes = next.get(address);
-                if (nodes != null) {
-                    PersistentSet<String> rest = nodes.without(before.node());
-                    next = rest.isEmpty() ? next.without(address) : next.with(address, rest);
-                }
+                Object rest = without(next.get(address), before.node());
+                next = rest == null ? next.without(address) : next.with(address, rest);
             }
         }
         if (claims(after)) {
             for (InetAddress address : addresses(after)) {
-                PersistentSet<String> nodes = next.get(address);
-                next = next.with(address, (nodes == null ? PersistentSet.<String>empty() : nodes).with(after.node()));
+                next = next.with(address, with(next.get(address), after.node()));
             }
         }
         return next == claimants ? this : new UnderlayClaims(self, next);
@@ -105,9 +119,11 @@ public final class UnderlayClaims {
         Set<String> flipped = new HashSet<>();
         for (InetAddress address : touched) {
             if (isContested(address) != later.isContested(address)) {
-                PersistentSet<String> nodes = later.claimants.get(address);
-                if (nodes != null) {
-                    flipped.addAll(nodes);
+                Object nodes = later.claimants.get(address);
+                if (nodes instanceof String node) {
+                    flipped.add(node);
+                } else if (nodes instanceof PersistentSet<?> set) {
+                    set.forEach(node -> flipped.add((String) node));
                 }
             }
         }
@@ -125,6 +141,30 @@ public final class UnderlayClaims {
             addresses.add(endpoint.address());
         }
         return addresses;
+    }
+
+    /** {@code claimants} (a name, a set of names, or null) with {@code node} added. */
+    private static Object with(Object claimants, String node) {
+        if (claimants == null || claimants.equals(node)) {
+            return node;
+        }
+        @SuppressWarnings("unchecked")
+        PersistentSet<String> set = claimants instanceof PersistentSet<?> s ? (PersistentSet<String>) s
+                : PersistentSet.<String>empty().with((String) claimants);
+        return set.with(node);
+    }
+
+    /** {@code claimants} (a name, a set of names, or null) without {@code node}: null when none is left, a name when one is. */
+    private static Object without(Object claimants, String node) {
+        if (claimants == null || claimants.equals(node)) {
+            return null;
+        }
+        if (claimants instanceof PersistentSet<?> set) {
+            @SuppressWarnings("unchecked")
+            PersistentSet<String> rest = ((PersistentSet<String>) set).without(node);
+            return rest.size() == 1 ? rest.iterator().next() : rest;
+        }
+        return claimants;
     }
 
     private boolean claims(NodeRecord record) {

@@ -121,7 +121,7 @@ class DeviceWorkerTest {
                     "promoted on disk");
             assertEquals(Set.of(aNext, b.wgPublicKey(), idle.wgPublicKey()), device.read().peers().keySet(),
                     "a's old key is gone, its new key carries its addresses");
-            assertEquals(DesiredPeers.peerFor(a, null, 0, io.keymesh.daemon.wireguard.UnderlayClaims.none()).allowedIps(), device.read().peers().get(aNext).config().allowedIps());
+            assertEquals(DesiredPeers.peerFor(a, null, 0, address -> false).allowedIps(), device.read().peers().get(aNext).config().allowedIps());
             assertEquals(Set.of(aNext, b.wgPublicKey()), Set.copyOf(device.nudged()),
                     "the peers with a session are asked to handshake at once (a under its new key), the idle one is not");
             assertEquals(2, device.nudged().size(), "each once");

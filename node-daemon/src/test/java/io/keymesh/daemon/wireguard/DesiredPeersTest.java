@@ -58,6 +58,6 @@ class DesiredPeersTest {
         var peers = DesiredPeers.of(List.of(self, a, twin), self, 25);
         assertEquals(a.allowedIps(), peers.get(a.wgPublicKey()).allowedIps(), "behind one NAT address: WireGuard could give it to one only");
         assertEquals(b.allowedIps(), peers.get(b.wgPublicKey()).allowedIps());
-        assertEquals(java.util.Set.of(a.endpoints().get(0).address()), UnderlayClaims.of(List.of(self, a, twin), self).contested());
+        assertEquals(java.util.Set.of(a.endpoints().get(0).address()), UnderlayClaims.contested(List.of(self, a, twin), self));
     }
 }
