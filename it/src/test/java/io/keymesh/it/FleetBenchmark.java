@@ -379,12 +379,12 @@ class FleetBenchmark {
     }
 
     /**
-     * The CI guard, at every size and for both endpoint layouts: keymesh must converge faster
-     * than full replace (p99), and its device workers, the path that must not grow with the mesh,
-     * may spend at most {@code keymesh.fleet.guard.workerMicros} (default 300) of CPU per daemon
-     * per change. Healthy runs at 200 nodes measure about 100 us and a p99 four times below full
-     * replace's; issue 17's regression planned every peer afresh on every change, several times
-     * that at 200 nodes and 3,600 us of daemon CPU at 1,000 (BENCHMARKS.md).
+     * The CI guard, at every size and for both endpoint layouts: the device workers, the path that
+     * must not grow with the mesh, may spend at most {@code keymesh.fleet.guard.workerMicros}
+     * (default 300) of CPU per daemon per change, and keymesh's p99 may not exceed 1.5 times full
+     * replace's. Healthy runs at 200 nodes measure 60 to 110 us and a p99 0.2 to 0.6 times full
+     * replace's (the shared layout is the close one); issue 17's regression measured 1,035 us and
+     * 1.95 times at 200 nodes (BENCHMARKS.md).
      */
     private void guard() {
         double workerBound = Double.parseDouble(System.getProperty("keymesh.fleet.guard.workerMicros", "300"));
@@ -392,8 +392,8 @@ class FleetBenchmark {
         for (Run keymesh : runs.stream().filter(r -> r.design().equals("keymesh")).toList()) {
             runs.stream().filter(r -> r.design().equals("full-replace") && r.nodes() == keymesh.nodes()
                     && r.endpoints().equals(keymesh.endpoints())).findFirst().ifPresent(full -> {
-                        if (keymesh.percentile(0.99) >= full.percentile(0.99)) {
-                            failures.add(String.format(Locale.ROOT, "%d nodes, %s endpoints: keymesh p99 %.1f ms, not below full replace's %.1f ms",
+                        if (keymesh.percentile(0.99) > 1.5 * full.percentile(0.99)) {
+                            failures.add(String.format(Locale.ROOT, "%d nodes, %s endpoints: keymesh p99 %.1f ms, over 1.5 times full replace's %.1f ms",
                                     keymesh.nodes(), keymesh.endpoints(), keymesh.percentile(0.99), full.percentile(0.99)));
                         }
                     });

@@ -167,8 +167,9 @@ public final class KeyAuthority implements AutoCloseable {
         return election.leadership().isPresent();
     }
 
+    /** Mesh state loaded and its watch answering etcd (see {@link PrefixWatch#isFollowing}). */
     public boolean isReady() {
-        return watch.isSynced();
+        return watch.isFollowing();
     }
 
     public MeshCache cache() {

@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class NodeDaemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeDaemon.class);
     private static final long STATUS_PERIOD_MS = 5_000;
+    /** How long a daemon that cannot read etcd at all (a restart with etcd down, an outage) stays ready. */
+    static final java.time.Duration ETCD_GRACE = java.time.Duration.ofSeconds(30);
     /** A rejected join: restarting cannot help (the systemd unit sets RestartPreventExitStatus=3). */
     public static final int JOIN_REJECTED_EXIT = 3;
 
@@ -112,14 +114,28 @@ public final class NodeDaemon implements AutoCloseable {
         this.status = status;
         vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());
         if (settings.http() != null) {
-            http = new DaemonHttp(vertx, worker, metrics, this::isReady).listen(settings.http())
+            http = new DaemonHttp(vertx, worker, metrics, this::notReadyBecause).listen(settings.http())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
     }
 
-    /** The device matches the newest verified records known (from etcd, or from the state file while etcd is away). */
+    /**
+     * Ready: the device matches the newest verified records known, and this daemon follows etcd
+     * (or has been unable to read it for less than {@link #ETCD_GRACE}: after a restart with etcd
+     * down, the device is up from the state file). Not ready while a watch is silent or this
+     * process was frozen, since a revocation may be waiting. The peers stay as they are either
+     * way: readiness reports, it never tears anything down.
+     */
     public boolean isReady() {
-        return worker.inSync();
+        return notReadyBecause().isEmpty();
+    }
+
+    /** Why this daemon is not ready, or empty when it is. */
+    public java.util.Optional<String> notReadyBecause() {
+        if (!worker.inSync()) {
+            return java.util.Optional.of("the device does not match the last known records yet");
+        }
+        return feed.notFollowing(ETCD_GRACE);
     }
 
     public InetSocketAddress httpAddress() {

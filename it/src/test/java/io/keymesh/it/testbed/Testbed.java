@@ -318,6 +318,36 @@ public final class Testbed implements AutoCloseable {
         p.waitFor();
     }
 
+    /** Freezes an authority replica (SIGSTOP): it answers nothing and renews nothing until killed. */
+    public void freezeAuthority(String name) throws Exception {
+        run("kill", "-STOP", Long.toString(authorities.get(name).pid()));
+    }
+
+    /**
+     * Keeps the leading replica's campaign lease alive from outside (etcdctl lease keep-alive),
+     * so while that replica is frozen nobody leads and nobody can take over; destroy the returned
+     * process to let the lease run out, {@link #LEASE_TTL} later.
+     */
+    public Process holdLeaderLease() throws Exception {
+        String json = etcdctl("get", io.keymesh.schema.layout.KeyLayout.defaults().election(), "--prefix", "-w", "json");
+        com.fasterxml.jackson.databind.JsonNode kvs = io.keymesh.schema.json.Json.mapper().readTree(json).path("kvs");
+        long lease = 0;
+        long lowest = Long.MAX_VALUE;
+        for (com.fasterxml.jackson.databind.JsonNode kv : kvs) {
+            if (kv.path("create_revision").asLong() < lowest) {
+                lowest = kv.path("create_revision").asLong();
+                lease = kv.path("lease").asLong();
+            }
+        }
+        if (lease == 0) {
+            throw new IllegalStateException("no campaign under " + io.keymesh.schema.layout.KeyLayout.defaults().election() + ": " + json);
+        }
+        List<String> argv = new ArrayList<>(List.of("env"));
+        argv.addAll(etcdctlEnvironment());
+        argv.addAll(List.of("etcdctl", "lease", "keep-alive", Long.toHexString(lease)));
+        return spawn("lease-holder", in(switchNs, argv.toArray(String[]::new)));
+    }
+
     /** A new host; {@code behindNat} hosts advertise no endpoint. Its daemon is not started yet. */
     public Host addHost(String name, boolean behindNat) {
         return addHost(name, behindNat, false);

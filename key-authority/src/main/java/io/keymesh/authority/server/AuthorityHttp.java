@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
-/** {@code /healthz} (the process serves), {@code /readyz} (mesh state loaded and watched), {@code /metrics}. */
+/** {@code /healthz} (the process serves), {@code /readyz} (mesh state loaded, and its watch answering), {@code /metrics}. */
 public final class AuthorityHttp implements AutoCloseable {
     private final HttpServer server;
 
@@ -21,7 +21,7 @@ public final class AuthorityHttp implements AutoCloseable {
         server.createContext("/healthz", exchange -> reply(exchange, 200, "ok\n", "text/plain"));
         server.createContext("/readyz", exchange -> {
             boolean isReady = ready.getAsBoolean();
-            reply(exchange, isReady ? 200 : 503, isReady ? "ready\n" : "not ready: mesh state not loaded yet\n", "text/plain");
+            reply(exchange, isReady ? 200 : 503, isReady ? "ready\n" : "not ready: not following etcd (mesh state not loaded yet, or its watch is not answering)\n", "text/plain");
         });
         server.createContext("/metrics", exchange -> reply(exchange, 200, metrics.render(), "text/plain; version=0.0.4"));
         server.setExecutor(Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-http")));

@@ -21,7 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The daemon's HTTP endpoints on Vert.x: {@code /healthz} (the process serves), {@code /readyz}
@@ -35,13 +36,13 @@ public final class DaemonHttp {
     private final Vertx vertx;
     private final DeviceWorker worker;
     private final Metrics metrics;
-    private final BooleanSupplier ready;
+    private final Supplier<Optional<String>> notReadyBecause;
 
-    public DaemonHttp(Vertx vertx, DeviceWorker worker, Metrics metrics, BooleanSupplier ready) {
+    public DaemonHttp(Vertx vertx, DeviceWorker worker, Metrics metrics, Supplier<Optional<String>> notReadyBecause) {
         this.vertx = vertx;
         this.worker = worker;
         this.metrics = metrics;
-        this.ready = ready;
+        this.notReadyBecause = notReadyBecause;
     }
 
     public Future<HttpServer> listen(InetSocketAddress address) {
@@ -56,8 +57,8 @@ public final class DaemonHttp {
         switch (request.path()) {
             case "/healthz" -> text(request, 200, "ok\n");
             case "/readyz" -> {
-                boolean isReady = ready.getAsBoolean();
-                text(request, isReady ? 200 : 503, isReady ? "ready\n" : "not ready: the device does not match the last known records yet\n");
+                Optional<String> why = notReadyBecause.get();
+                text(request, why.isEmpty() ? 200 : 503, why.isEmpty() ? "ready\n" : "not ready: " + why.get() + "\n");
             }
             case "/metrics" -> request.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(metrics.render());
             case "/peers" -> peers(request);

@@ -43,6 +43,13 @@ public final class MeshFeed implements AutoCloseable {
         this.nodesSynced = nodesSynced;
         metrics.describe("keymesh_daemon_refused_records_total", "counter", "Values from etcd refused, by reason; none was applied");
         metrics.describe("keymesh_daemon_etcd_connected", "gauge", "1 while the node records are read and watched from etcd");
+        metrics.describe("keymesh_daemon_watch_resyncs_total", "counter",
+                "Snapshots read again because a watch fell behind a compaction, failed, or stalled (answered no progress request)");
+        metrics.describe("keymesh_daemon_watch_silence_seconds", "gauge",
+                "Seconds since the node records' watch last heard from etcd (events or a progress answer)");
+        for (String cause : new String[] {"compacted", "failed", "stalled"}) {
+            metrics.add("keymesh_daemon_watch_resyncs_total", 0, "cause", cause);
+        }
         for (RejectReason reason : RejectReason.values()) {
             metrics.add("keymesh_daemon_refused_records_total", 0, "reason", reason.code());
         }
@@ -75,6 +82,11 @@ public final class MeshFeed implements AutoCloseable {
             public void synced() {
                 nodesSynced.run();
             }
+
+            @Override
+            public void resyncing(String cause) {
+                metrics.inc("keymesh_daemon_watch_resyncs_total", "cause", cause);
+            }
         });
         String configKey = layout.config();
         configWatch = new PrefixWatch(client, configKey, new PrefixWatch.Listener() {
@@ -95,10 +107,39 @@ public final class MeshFeed implements AutoCloseable {
             @Override
             public void synced() {
             }
+
+            @Override
+            public void resyncing(String cause) {
+                metrics.inc("keymesh_daemon_watch_resyncs_total", "cause", cause);
+            }
         });
         metrics.gauge("keymesh_daemon_etcd_connected", () -> nodesWatch.isSynced() ? 1 : 0);
+        metrics.gauge("keymesh_daemon_watch_silence_seconds", () -> nodesWatch.sinceHeard().toMillis() / 1000.0);
         nodesWatch.start();
         configWatch.start();
+    }
+
+    /**
+     * Why this feed cannot be trusted to follow etcd now, or empty when it can: both watches
+     * synced and answering. A watch that is not synced (etcd unreachable, a snapshot being read)
+     * is tolerated for {@code grace}, since a restart or a short etcd outage should not page
+     * anyone; a watch that is synced but silent or frozen is not.
+     */
+    public java.util.Optional<String> notFollowing(java.time.Duration grace) {
+        for (PrefixWatch watch : new PrefixWatch[] {nodesWatch, configWatch}) {
+            if (watch == null) {
+                return java.util.Optional.of("not reading etcd yet");
+            }
+            if (!watch.isSynced()) {
+                if (watch.unsyncedFor().compareTo(grace) > 0) {
+                    return java.util.Optional.of("cannot read the mesh from etcd for " + watch.unsyncedFor().toSeconds() + " s");
+                }
+            } else if (!watch.isFollowing()) {
+                return java.util.Optional.of("the watch on etcd is not answering (silent for " + watch.sinceHeard().toSeconds()
+                        + " s); reading the mesh again");
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /** The verified mesh now (possibly newer than what the device has). */

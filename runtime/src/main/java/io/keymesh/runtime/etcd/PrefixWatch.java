@@ -23,11 +23,22 @@ import org.slf4j.LoggerFactory;
  * Snapshot-then-watch of one key prefix: read everything at revision R, hand it over, then
  * watch from R+1. A compacted revision or a broken watch means reading a new snapshot, never
  * resuming blindly. Everything reaches the listener in revision order, from one thread.
+ *
+ * <p>A watch can also go silent without any error reaching this class (a cancel lost after this
+ * process stood still, see docs/daemon.md), so it is checked: every {@link Liveness#progressEvery}
+ * it asks etcd for a progress notification on the watch's own stream ({@code
+ * Watcher.requestProgress}), which etcd answers once the watch has caught up with the store.
+ * A watch that has answered nothing, neither events nor progress, within {@link
+ * Liveness#answerWithin} of a request is torn down and resynced from a snapshot. When a check runs
+ * much later than it was due (this process was frozen, or starved of CPU), whatever it asked is
+ * unknown: the watch counts as not following until a fresh request is answered.
  */
 public final class PrefixWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrefixWatch.class);
     private static final Duration MIN_RETRY = Duration.ofMillis(250);
     private static final Duration MAX_RETRY = Duration.ofSeconds(5);
+    /** A check this much later than due means this process stood still meanwhile. */
+    private static final long LATE_NANOS = Duration.ofSeconds(1).toNanos();
 
     public interface Listener {
         void snapshot(List<Change> all, long revision);
@@ -36,11 +47,33 @@ public final class PrefixWatch implements AutoCloseable {
 
         /** The snapshot is handed over and the watch runs: {@link #isSynced()} is true from now on. */
         void synced();
+
+        /** A new snapshot is about to be read because of {@code cause}: compacted, failed or stalled. */
+        default void resyncing(String cause) {
+        }
+    }
+
+    /**
+     * How the watch is checked: a progress request every {@code progressEvery} (one small message
+     * on the watch's stream, no read, no write), and a resync when nothing answers within {@code
+     * answerWithin}. A revocation made while this process was frozen or cut off is applied within
+     * about {@code answerWithin} plus a snapshot read of being able to reach etcd again.
+     */
+    public record Liveness(Duration progressEvery, Duration answerWithin) {
+        public static final Liveness DEFAULT = new Liveness(Duration.ofSeconds(10), Duration.ofSeconds(3));
+
+        public Liveness {
+            if (progressEvery.compareTo(answerWithin) <= 0 || answerWithin.isNegative() || answerWithin.isZero()) {
+                throw new IllegalArgumentException("the watch progress interval (" + progressEvery.toMillis()
+                        + " ms) must be longer than the time allowed for an answer (" + answerWithin.toMillis() + " ms), which must be positive");
+            }
+        }
     }
 
     private final Client client;
     private final ByteSequence prefix;
     private final Listener listener;
+    private final Liveness liveness;
     private final ScheduledExecutorService thread =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-prefix-watch"));
     private volatile Watch.Watcher watcher;
@@ -49,10 +82,25 @@ public final class PrefixWatch implements AutoCloseable {
     private long generation;
     private Duration retry = MIN_RETRY;
     private boolean failingQuietly;
+    /** Nanotime of the last response of the current watch (events or progress), or of its start. */
+    private volatile long lastHeard;
+    /** Nanotime of the outstanding progress request; not later than {@link #lastHeard} once answered. */
+    private volatile long asked;
+    /** Nanotime by which the next check is due: a check much later than this means this process stood still. */
+    private volatile long checkDue;
+    /** True from a late check until a fresh progress request is answered. */
+    private volatile boolean doubtful;
+    /** Nanotime since which the watch has not been synced (from its start), or 0 while synced. */
+    private volatile long unsyncedSince = System.nanoTime();
 
     public PrefixWatch(Client client, String prefix, Listener listener) {
+        this(client, prefix, Liveness.DEFAULT, listener);
+    }
+
+    public PrefixWatch(Client client, String prefix, Liveness liveness, Listener listener) {
         this.client = client;
         this.prefix = EtcdBytes.key(prefix);
+        this.liveness = liveness;
         this.listener = listener;
     }
 
@@ -65,11 +113,32 @@ public final class PrefixWatch implements AutoCloseable {
         return synced;
     }
 
+    /**
+     * True when the watch follows etcd as far as this process can tell: synced, its checks on
+     * time, and no progress request left unanswered past {@link Liveness#answerWithin}.
+     */
+    public boolean isFollowing() {
+        long now = System.nanoTime();
+        return synced && !doubtful && now - checkDue <= LATE_NANOS
+                && !(asked - lastHeard > 0 && now - asked > liveness.answerWithin().toNanos());
+    }
+
+    /** How long the watch has not been synced (etcd unreachable, or a snapshot being read); zero while it is. */
+    public Duration unsyncedFor() {
+        long since = unsyncedSince;
+        return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
+    }
+
+    /** Time since the watch last heard from etcd (an event, a progress answer, or its start). */
+    public Duration sinceHeard() {
+        return Duration.ofNanos(System.nanoTime() - lastHeard);
+    }
+
     private void resync() {
         if (closed) {
             return;
         }
-        synced = false;
+        unsynced();
         Watch.Watcher old = watcher;
         if (old != null) {
             old.close();
@@ -87,7 +156,13 @@ public final class PrefixWatch implements AutoCloseable {
                     WatchOption.builder().isPrefix(true).withRevision(revision + 1).build(),
                     response -> thread.execute(() -> deliver(myGeneration, response)),
                     error -> thread.execute(() -> failed(myGeneration, error)));
+            long now = System.nanoTime();
+            lastHeard = now;
+            asked = now;
+            doubtful = false;
+            scheduleCheck(myGeneration, liveness.progressEvery(), this::ask);
             synced = true;
+            unsyncedSince = 0;
             retry = MIN_RETRY;
             if (failingQuietly) {
                 LOG.info("reading {} from etcd again (revision {})", EtcdBytes.text(prefix), revision);
@@ -111,6 +186,7 @@ public final class PrefixWatch implements AutoCloseable {
         if (forGeneration != generation || closed) {
             return;
         }
+        lastHeard = System.nanoTime(); // events or a progress answer: the watch is alive
         List<Change> changes = new ArrayList<>(response.getEvents().size());
         long upTo = 0;
         for (WatchEvent event : response.getEvents()) {
@@ -137,8 +213,55 @@ public final class PrefixWatch implements AutoCloseable {
             LOG.warn("watch on {} failed ({}); reading a new snapshot", EtcdBytes.text(prefix), Errors.rootMessage(error));
             failingQuietly = true;
         }
-        synced = false;
+        listener.resyncing(error instanceof CompactedException ? "compacted" : "failed");
+        unsynced();
         scheduleResync();
+    }
+
+    /** Asks etcd for a progress notification on the watch's stream, then checks for the answer. */
+    private void ask(long forGeneration) {
+        long now = System.nanoTime();
+        if (now - checkDue > LATE_NANOS) {
+            doubtful = true; // this process stood still: what it knew of the watch is stale
+        }
+        asked = now;
+        watcher.requestProgress();
+        scheduleCheck(forGeneration, liveness.answerWithin(), this::judge);
+    }
+
+    /** A watch that has answered nothing since the request is dead or far behind: read a new snapshot. */
+    private void judge(long forGeneration) {
+        long now = System.nanoTime();
+        if (now - checkDue > LATE_NANOS) {
+            doubtful = true; // the answer may sit in what arrived while this process stood still: ask again
+            ask(forGeneration);
+            return;
+        }
+        if (lastHeard - asked >= 0) {
+            doubtful = false;
+            scheduleCheck(forGeneration, liveness.progressEvery().minus(liveness.answerWithin()), this::ask);
+            return;
+        }
+        LOG.warn("watch on {} answered nothing for {} ms after a progress request: dead or far behind etcd; reading a new snapshot",
+                EtcdBytes.text(prefix), Duration.ofNanos(now - asked).toMillis());
+        listener.resyncing("stalled");
+        resync();
+    }
+
+    private void unsynced() {
+        if (synced || unsyncedSince == 0) {
+            unsyncedSince = System.nanoTime();
+        }
+        synced = false;
+    }
+
+    private void scheduleCheck(long forGeneration, Duration after, java.util.function.LongConsumer check) {
+        checkDue = System.nanoTime() + after.toNanos();
+        thread.schedule(() -> {
+            if (forGeneration == generation && !closed && synced) {
+                check.accept(forGeneration);
+            }
+        }, after.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void scheduleResync() {
