@@ -159,7 +159,7 @@ class FleetBenchmark {
             reporter[0] = status;
             feed = new MeshFeed(new VerifiedMesh(layout, trusted, MESH, Map.of()), layout, metrics, worker::submit, () -> {
             });
-            feed.start(client);
+            feed.start(client, io.keymesh.runtime.etcd.PrefixWatch.Liveness.DEFAULT);
         }
 
         /** The periodic report, as NodeDaemon's timer makes it. */

@@ -38,6 +38,9 @@ public final class AuthorityMain implements Callable<Integer> {
     @Mixin
     MeshOptions common = new MeshOptions();
 
+    @Mixin
+    io.keymesh.runtime.WatchOptions watch = new io.keymesh.runtime.WatchOptions();
+
     @Option(names = "--signing-key", paramLabel = "FILE", description = "the active Ed25519 signing key (from 'keymesh keygen authority')")
     Path signingKey;
 
@@ -81,7 +84,8 @@ public final class AuthorityMain implements Callable<Integer> {
                 Duration.ofSeconds(first(leaseTtlSeconds, file.leaseTtlSeconds(), 5)),
                 first(candidate, file.candidate(), InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid()),
                 Addresses.listenOrOff(httpValue),
-                maxKeyAgeValue == null ? null : new io.keymesh.authority.cli.Durations().convert(maxKeyAgeValue));
+                maxKeyAgeValue == null ? null : new io.keymesh.authority.cli.Durations().convert(maxKeyAgeValue),
+                watch.liveness(file));
     }
 
     @Override

@@ -20,6 +20,7 @@ import java.util.List;
  * @param candidate       this replica's name in the election
  * @param http            address of /healthz, /readyz and /metrics, or null for none
  * @param maxKeyAge       rotate a node's WireGuard key once it is this old, without operator action; null: never
+ * @param watch           how its etcd watch is checked (progress requests, the time allowed for an answer)
  */
 public record AuthoritySettings(
         EtcdAccess etcd,
@@ -33,9 +34,19 @@ public record AuthoritySettings(
         Duration leaseTtl,
         String candidate,
         java.net.InetSocketAddress http,
-        Duration maxKeyAge) {
+        Duration maxKeyAge,
+        io.keymesh.runtime.etcd.PrefixWatch.Liveness watch) {
+
+    /** With the default watch checks. */
+    public AuthoritySettings(EtcdAccess etcd, KeyLayout layout, String mesh, Path signingKey, List<Ed25519PublicKey> extraTrustedKeys,
+                             List<IpPrefix> overlayCidrs, int listenPort, int keepaliveSeconds, Duration leaseTtl, String candidate,
+                             java.net.InetSocketAddress http, Duration maxKeyAge) {
+        this(etcd, layout, mesh, signingKey, extraTrustedKeys, overlayCidrs, listenPort, keepaliveSeconds, leaseTtl, candidate, http, maxKeyAge,
+                io.keymesh.runtime.etcd.PrefixWatch.Liveness.DEFAULT);
+    }
 
     public AuthoritySettings {
+        java.util.Objects.requireNonNull(watch, "watch");
         java.util.Objects.requireNonNull(etcd, "etcd");
         MeshName.require(mesh);
         if (signingKey == null) {

@@ -30,9 +30,12 @@ public record ConfigFile(
         String etcdCertFile,
         String etcdKeyFile,
         String etcdUser,
-        String etcdPasswordFile) implements EtcdOptions.FileSettings {
+        String etcdPasswordFile,
+        Integer watchProgressIntervalSeconds,
+        Integer watchAnswerTimeoutSeconds) implements EtcdOptions.FileSettings, io.keymesh.runtime.WatchOptions.FileSettings {
 
-    public static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    public static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+            null, null);
 
     public static ConfigFile load(Path file) {
         return YamlConfig.load(file, ConfigFile.class, EMPTY);

@@ -97,7 +97,7 @@ public final class KeyAuthority implements AutoCloseable {
         this.writer = new FencedWriter(client);
         this.config = new MeshConfig(settings.mesh(), settings.overlayCidrs(), settings.listenPort(), settings.keepaliveSeconds(),
                 null, clock.instant());
-        this.watch = new PrefixWatch(client, settings.layout().root(), new PrefixWatch.Listener() {
+        this.watch = new PrefixWatch(client, settings.layout().root(), settings.watch(), new PrefixWatch.Listener() {
             @Override
             public void snapshot(List<Change> all, long revision) {
                 cache.reset(all, revision);

@@ -35,10 +35,12 @@ public record DaemonConfigFile(
         String etcdCertFile,
         String etcdKeyFile,
         String etcdUser,
-        String etcdPasswordFile) implements EtcdOptions.FileSettings {
+        String etcdPasswordFile,
+        Integer watchProgressIntervalSeconds,
+        Integer watchAnswerTimeoutSeconds) implements EtcdOptions.FileSettings, io.keymesh.runtime.WatchOptions.FileSettings {
 
     public static final DaemonConfigFile EMPTY = new DaemonConfigFile(null, null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     public static DaemonConfigFile load(Path file) {
         return YamlConfig.load(file, DaemonConfigFile.class, EMPTY);

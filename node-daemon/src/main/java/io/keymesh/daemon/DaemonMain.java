@@ -45,6 +45,9 @@ public final class DaemonMain implements Callable<Integer> {
     @Mixin
     MeshOptions common = new MeshOptions();
 
+    @Mixin
+    io.keymesh.runtime.WatchOptions watch = new io.keymesh.runtime.WatchOptions();
+
     @Option(names = "--node", description = "this host's node name (default the host name)")
     String node;
 
@@ -128,7 +131,8 @@ public final class DaemonMain implements Callable<Integer> {
                         first(mtu, file.mtu(), null)),
                 token == null ? null : Path.of(token),
                 Addresses.listenOrOff(httpValue),
-                hostTraffic(file));
+                hostTraffic(file),
+                watch.liveness(file));
     }
 
     private HostTraffic hostTraffic(DaemonConfigFile file) {

@@ -24,6 +24,7 @@ import java.util.List;
  * @param joinTokenFile  a 0600 file with a join token, needed only until the host is admitted
  * @param http           address of /healthz, /readyz, /metrics and /peers, or null for none
  * @param hostTraffic    host mode: encrypt all traffic to the peers' underlay addresses
+ * @param watch          how its etcd watches are checked (progress requests, the time allowed for an answer)
  */
 public record DaemonSettings(
         EtcdAccess etcd,
@@ -39,7 +40,17 @@ public record DaemonSettings(
         DeviceOverrides overrides,
         Path joinTokenFile,
         InetSocketAddress http,
-        HostTraffic hostTraffic) {
+        HostTraffic hostTraffic,
+        io.keymesh.runtime.etcd.PrefixWatch.Liveness watch) {
+
+    /** With the default watch checks. */
+    public DaemonSettings(EtcdAccess etcd, KeyLayout layout, String mesh, String node, List<Ed25519PublicKey> trustedKeys,
+                          Path stateDirectory, String interfaceName, Backend backend, LinkManager.Implementation implementation,
+                          List<Endpoint> advertised, DeviceOverrides overrides, Path joinTokenFile, InetSocketAddress http,
+                          HostTraffic hostTraffic) {
+        this(etcd, layout, mesh, node, trustedKeys, stateDirectory, interfaceName, backend, implementation, advertised, overrides,
+                joinTokenFile, http, hostTraffic, io.keymesh.runtime.etcd.PrefixWatch.Liveness.DEFAULT);
+    }
 
     /** How the daemon talks to WireGuard. */
     public enum Backend {
@@ -55,6 +66,7 @@ public record DaemonSettings(
 
     public DaemonSettings {
         java.util.Objects.requireNonNull(etcd, "etcd");
+        java.util.Objects.requireNonNull(watch, "watch");
         MeshName.require(mesh);
         if (node == null || !NodeName.isValid(node)) {
             throw new IllegalArgumentException("node name '" + node + "' is not a lower-case DNS label (a-z, 0-9, '-', at most 63); set --node");

@@ -109,7 +109,7 @@ public final class NodeDaemon implements AutoCloseable {
 
     /** Starts reading etcd, the status timer and the HTTP server; returns once HTTP listens. */
     public void start() throws Exception {
-        feed.start(client);
+        feed.start(client, settings.watch());
         StatusReporter status = new StatusReporter(client, settings.layout(), settings.node(), version, worker, Clock.systemUTC());
         this.status = status;
         vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());

@@ -66,8 +66,8 @@ public final class MeshFeed implements AutoCloseable {
         return mesh.view();
     }
 
-    public void start(Client client) {
-        nodesWatch = new PrefixWatch(client, layout.directory(KeyLayout.Kind.NODE), new PrefixWatch.Listener() {
+    public void start(Client client, PrefixWatch.Liveness liveness) {
+        nodesWatch = new PrefixWatch(client, layout.directory(KeyLayout.Kind.NODE), liveness, new PrefixWatch.Listener() {
             @Override
             public void snapshot(List<Change> all, long revision) {
                 publish(() -> mesh.snapshot(all, revision));
@@ -89,7 +89,7 @@ public final class MeshFeed implements AutoCloseable {
             }
         });
         String configKey = layout.config();
-        configWatch = new PrefixWatch(client, configKey, new PrefixWatch.Listener() {
+        configWatch = new PrefixWatch(client, configKey, liveness, new PrefixWatch.Listener() {
             @Override
             public void snapshot(List<Change> all, long revision) {
                 all.stream().filter(c -> c.key().equals(configKey)).forEach(this::one);
