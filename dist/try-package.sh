@@ -49,7 +49,7 @@ apt_in_root() { # apt-get, its output shown only when it fails
 if [ ! -x "$root/bin/sh" ]; then
   step "debootstrap bookworm (minbase) into $root"
   command -v debootstrap >/dev/null || fail "debootstrap is not installed (ops/setup.sh installs it)"
-  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+  debootstrap --variant=minbase bookworm "$root" >/dev/null # debootstrap's default mirror: none named here
 fi
 if ! mountpoint -q "$root/proc"; then
   mount -t proc proc "$root/proc"
