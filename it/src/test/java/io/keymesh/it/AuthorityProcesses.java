@@ -50,16 +50,23 @@ final class AuthorityProcesses implements AutoCloseable {
     }
 
     Replica start(String name) throws IOException {
+        return start(name, List.of());
+    }
+
+    /** With more flags for keymesh-authority (retention settings, say). */
+    Replica start(String name, List<String> extraArgs) throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
         Path log = logs.resolve(name + ".log");
-        Process process = new ProcessBuilder(LAUNCHER.toString(),
+        List<String> argv = new ArrayList<>(List.of(LAUNCHER.toString(),
                 "--endpoints", endpoints.stream().map(URI::toString).collect(Collectors.joining(",")),
                 "--prefix", layout.prefix(), "--mesh", "it-mesh", "--signing-key", keyFile.toString(),
                 "--overlay-cidr", "198.18.0.0/16", "--lease-ttl", Integer.toString(leaseTtlSeconds),
-                "--candidate", name, "--http", "127.0.0.1:" + port)
+                "--candidate", name, "--http", "127.0.0.1:" + port));
+        argv.addAll(extraArgs);
+        Process process = new ProcessBuilder(argv)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();

@@ -81,6 +81,16 @@ class FleetBenchmark {
             System.getProperty("keymesh.fleet.rolloutParallel", "").split(",")).map(String::strip).filter(p -> !p.isEmpty())
             .map(Integer::valueOf).toList();
     /**
+     * Each rollout this many times in a row; above 1 the run also records etcd's size as
+     * retention would leave it: history compacted after every rollout (as etcd's
+     * auto-compaction would), and every 10 rollouts each member's database size and the keys
+     * under audit/, requests/ and enroll*.
+     */
+    private static final int ROLLOUT_REPEAT = Integer.getInteger("keymesh.fleet.rolloutRepeat", 1);
+    /** More flags for the keymesh-authority process, separated by spaces (like the retention settings). */
+    private static final List<String> AUTHORITY_ARGS = java.util.Arrays.stream(
+            System.getProperty("keymesh.fleet.authorityArgs", "").split(" ")).filter(a -> !a.isBlank()).toList();
+    /**
      * The hosts' endpoints: "distinct" (an address each, 198.19.0.0/16) and "shared" (every host
      * behind one NAT address, so that address is contested: the hard case of issue 17).
      */
@@ -415,7 +425,7 @@ class FleetBenchmark {
         TrustedKeys trusted = TrustedKeys.of(authorityKey.publicKey());
         List<String> json = new ArrayList<>();
         try (AuthorityProcesses authority = new AuthorityProcesses(etcd.cluster().clientEndpoints(), layout, key, dir, 5)) {
-            authority.start("a");
+            authority.start("a", AUTHORITY_ARGS);
             authority.awaitLeader(etcd.client(), null, Duration.ofSeconds(60));
             Joiner joiner = new Joiner(etcd.client(), layout, MESH);
             JoinTokenSecret token = joiner.issueToken(n + 2 * CHANGES, null);
@@ -476,26 +486,18 @@ class FleetBenchmark {
             periodic = TIMER.scheduleWithFixedDelay(() -> daemons.forEach(KeymeshDaemon::reportStatus), 0, 5, TimeUnit.SECONDS);
             awaitCount(layout.directory(KeyLayout.Kind.STATUS), n);
             for (int parallel : ROLLOUT_PARALLEL) {
-                Map<String, Long> epochsBefore = epochs(layout, trusted);
-                Costs before = Costs.now(authorityPid, revision());
-            Map<String, Long> threadsBefore = threadCpuByName();
-                long started = System.nanoTime();
-                String report = rollout(layout, trustKey, hosts, parallel, n);
-                double seconds = (System.nanoTime() - started) / 1e9;
-                Costs perNode = Costs.now(authorityPid, revision()).since(before, n);
-                Map<String, Long> epochsAfter = epochs(layout, trusted);
-                for (Joiner.Host host : hosts) {
-                    assertEquals(epochsBefore.get(host.node()) + 1, epochsAfter.get(host.node()),
-                            host.node() + " did not rotate exactly once in the rollout: " + report);
+                for (int round = 1; round <= ROLLOUT_REPEAT; round++) {
+                    if (ROLLOUT_REPEAT > 1 && round == 1) {
+                        json.add(etcdSize(layout, n, parallel, 0));
+                    }
+                    json.add(timedRollout(layout, trustKey, hosts, trusted, parallel, n, authorityPid));
+                    if (ROLLOUT_REPEAT > 1) {
+                        etcd.compact();
+                        if (round % 10 == 0) {
+                            json.add(etcdSize(layout, n, parallel, round));
+                        }
+                    }
                 }
-                String line = String.format(Locale.ROOT, "{\"design\":\"rollout\",\"nodes\":%d,\"parallel\":%d,\"seconds\":%.1f,"
-                        + "\"perRotatedNode\":{%s}}", n, parallel, seconds, perNode.json(n));
-                System.out.printf(Locale.ROOT, "[fleet] %s%n", line);
-                rollouts.add(String.format(Locale.ROOT, "rollout of %d nodes, --parallel %d: %.1f s; per rotated node: daemons' CPU "
-                                + "%.0f ms, etcd CPU %.0f ms, authority CPU %.0f ms, %.0f etcd writes, %.0f watch events", n, parallel,
-                        seconds, perNode.daemonsCpuMillis(), perNode.etcdCpuMillis(), perNode.authorityCpuMillis(), perNode.etcdWrites(),
-                        perNode.watchEvents()));
-                json.add(line);
             }
         } finally {
             if (periodic != null) {
@@ -505,6 +507,51 @@ class FleetBenchmark {
             clients.forEach(Client::close);
         }
         return json;
+    }
+
+    /** One rollout of all N nodes, timed, with its costs per rotated node; checks that each node rotated once. */
+    private String timedRollout(KeyLayout layout, String trustKey, List<Joiner.Host> hosts, TrustedKeys trusted, int parallel, int n,
+                                long authorityPid) throws Exception {
+        Map<String, Long> epochsBefore = epochs(layout, trusted);
+        Costs before = Costs.now(authorityPid, revision());
+        long started = System.nanoTime();
+        String report = rollout(layout, trustKey, hosts, parallel, n);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        Costs perNode = Costs.now(authorityPid, revision()).since(before, n);
+        Map<String, Long> epochsAfter = epochs(layout, trusted);
+        for (Joiner.Host host : hosts) {
+            assertEquals(epochsBefore.get(host.node()) + 1, epochsAfter.get(host.node()),
+                    host.node() + " did not rotate exactly once in the rollout: " + report);
+        }
+        String line = String.format(Locale.ROOT, "{\"design\":\"rollout\",\"nodes\":%d,\"parallel\":%d,\"seconds\":%.1f,"
+                + "\"perRotatedNode\":{%s}}", n, parallel, seconds, perNode.json(n));
+        System.out.printf(Locale.ROOT, "[fleet] %s%n", line);
+        rollouts.add(String.format(Locale.ROOT, "rollout of %d nodes, --parallel %d: %.1f s; per rotated node: daemons' CPU "
+                        + "%.0f ms, etcd CPU %.0f ms, authority CPU %.0f ms, %.0f etcd writes, %.0f watch events", n, parallel,
+                seconds, perNode.daemonsCpuMillis(), perNode.etcdCpuMillis(), perNode.authorityCpuMillis(), perNode.etcdWrites(),
+                perNode.watchEvents()));
+        return line;
+    }
+
+    /**
+     * etcd's size after {@code rollouts} rollouts (history compacted): each member's database file
+     * and the part of it in use, and the keys retention looks after.
+     */
+    private static String etcdSize(KeyLayout layout, int n, int parallel, int rollouts) throws Exception {
+        long maxDb = 0;
+        long maxInUse = 0;
+        for (java.net.URI member : etcd.cluster().clientEndpoints()) {
+            var status = etcd.client().getMaintenanceClient().statusMember(member.toString()).get(10, TimeUnit.SECONDS);
+            maxDb = Math.max(maxDb, status.getDbSize());
+            maxInUse = Math.max(maxInUse, status.getDbSizeInUse());
+        }
+        String line = String.format(Locale.ROOT, "{\"design\":\"etcd-size\",\"nodes\":%d,\"parallel\":%d,\"rollouts\":%d,"
+                        + "\"dbBytes\":%d,\"dbInUseBytes\":%d,\"auditKeys\":%d,\"requestKeys\":%d,\"enrollKeys\":%d,\"enrollResultKeys\":%d,"
+                        + "\"authorityArgs\":\"%s\"}", n, parallel, rollouts, maxDb, maxInUse, count(layout.directory(KeyLayout.Kind.AUDIT)),
+                count(layout.directory(KeyLayout.Kind.REQUEST)), count(layout.directory(KeyLayout.Kind.ENROLL)),
+                count(layout.directory(KeyLayout.Kind.ENROLL_RESULT)), String.join(" ", AUTHORITY_ARGS));
+        System.out.printf(Locale.ROOT, "[fleet] %s%n", line);
+        return line;
     }
 
     /** Runs {@code keymesh rollout} (the launcher in ops/bin) over the N simulated nodes; returns its JSON report. */
@@ -668,11 +715,15 @@ class FleetBenchmark {
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         long count = 0;
         while (count < n && System.nanoTime() < deadline) {
-            count = etcd.client().getKVClient().get(EtcdBytes.key(directory),
-                    GetOption.builder().isPrefix(true).withCountOnly(true).build()).get(10, TimeUnit.SECONDS).getCount();
+            count = count(directory);
             Thread.sleep(20);
         }
         assertEquals(n, count, "not all " + n + " keys under " + directory + " there within 5 minutes");
+    }
+
+    private static long count(String directory) throws Exception {
+        return etcd.client().getKVClient().get(EtcdBytes.key(directory), GetOption.builder().isPrefix(true).withCountOnly(true).build())
+                .get(10, TimeUnit.SECONDS).getCount();
     }
 
     private static long usedHeap() throws InterruptedException {

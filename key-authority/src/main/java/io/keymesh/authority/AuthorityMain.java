@@ -41,6 +41,9 @@ public final class AuthorityMain implements Callable<Integer> {
     @Mixin
     io.keymesh.runtime.WatchOptions watch = new io.keymesh.runtime.WatchOptions();
 
+    @Mixin
+    io.keymesh.authority.retention.RetentionOptions retention = new io.keymesh.authority.retention.RetentionOptions();
+
     @Option(names = "--signing-key", paramLabel = "FILE", description = "the active Ed25519 signing key (from 'keymesh keygen authority')")
     Path signingKey;
 
@@ -85,7 +88,8 @@ public final class AuthorityMain implements Callable<Integer> {
                 first(candidate, file.candidate(), InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid()),
                 Addresses.listenOrOff(httpValue),
                 maxKeyAgeValue == null ? null : new io.keymesh.authority.cli.Durations().convert(maxKeyAgeValue),
-                watch.liveness(file));
+                watch.liveness(file),
+                retention.policy(file));
     }
 
     @Override
@@ -106,9 +110,10 @@ public final class AuthorityMain implements Callable<Integer> {
             client.close();
             stopped.countDown();
         }, "keymesh-shutdown"));
-        LOG.info("keymesh-authority {} starting: candidate {}, mesh {}, prefix {}, etcd {}, signing key {}{}",
+        LOG.info("keymesh-authority {} starting: candidate {}, mesh {}, prefix {}, etcd {}, signing key {}, retention {}{}",
                 Version.current(), settings.candidate(), settings.mesh(), settings.layout().prefix(), settings.etcd().describe(),
-                key.publicKey().keyId(), server == null ? "" : ", http " + server.address());
+                key.publicKey().keyId(), io.keymesh.authority.retention.RetentionOptions.describe(settings.retention()),
+                server == null ? "" : ", http " + server.address());
         authority.start();
         stopped.await();
         return 0;

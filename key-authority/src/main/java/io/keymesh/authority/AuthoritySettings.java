@@ -21,6 +21,7 @@ import java.util.List;
  * @param http            address of /healthz, /readyz and /metrics, or null for none
  * @param maxKeyAge       rotate a node's WireGuard key once it is this old, without operator action; null: never
  * @param watch           how its etcd watch is checked (progress requests, the time allowed for an answer)
+ * @param retention       how long, and how many, audit events and answered requests and enrollments the leader keeps
  */
 public record AuthoritySettings(
         EtcdAccess etcd,
@@ -35,18 +36,20 @@ public record AuthoritySettings(
         String candidate,
         java.net.InetSocketAddress http,
         Duration maxKeyAge,
-        io.keymesh.runtime.etcd.PrefixWatch.Liveness watch) {
+        io.keymesh.runtime.etcd.PrefixWatch.Liveness watch,
+        io.keymesh.authority.retention.RetentionPolicy retention) {
 
-    /** With the default watch checks. */
+    /** With the default watch checks and retention. */
     public AuthoritySettings(EtcdAccess etcd, KeyLayout layout, String mesh, Path signingKey, List<Ed25519PublicKey> extraTrustedKeys,
                              List<IpPrefix> overlayCidrs, int listenPort, int keepaliveSeconds, Duration leaseTtl, String candidate,
                              java.net.InetSocketAddress http, Duration maxKeyAge) {
         this(etcd, layout, mesh, signingKey, extraTrustedKeys, overlayCidrs, listenPort, keepaliveSeconds, leaseTtl, candidate, http, maxKeyAge,
-                io.keymesh.runtime.etcd.PrefixWatch.Liveness.DEFAULT);
+                io.keymesh.runtime.etcd.PrefixWatch.Liveness.DEFAULT, io.keymesh.authority.retention.RetentionPolicy.DEFAULT);
     }
 
     public AuthoritySettings {
         java.util.Objects.requireNonNull(watch, "watch");
+        java.util.Objects.requireNonNull(retention, "retention");
         java.util.Objects.requireNonNull(etcd, "etcd");
         MeshName.require(mesh);
         if (signingKey == null) {

@@ -32,10 +32,17 @@ public record ConfigFile(
         String etcdUser,
         String etcdPasswordFile,
         Integer watchProgressIntervalSeconds,
-        Integer watchAnswerTimeoutSeconds) implements EtcdOptions.FileSettings, io.keymesh.runtime.WatchOptions.FileSettings {
+        Integer watchAnswerTimeoutSeconds,
+        String auditRetention,
+        Integer auditRetentionCount,
+        String requestRetention,
+        Integer requestRetentionCount,
+        String enrollRetention,
+        Integer enrollRetentionCount) implements EtcdOptions.FileSettings, io.keymesh.runtime.WatchOptions.FileSettings,
+        io.keymesh.authority.retention.RetentionOptions.FileSettings {
 
     public static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-            null, null);
+            null, null, null, null, null, null, null, null);
 
     public static ConfigFile load(Path file) {
         return YamlConfig.load(file, ConfigFile.class, EMPTY);

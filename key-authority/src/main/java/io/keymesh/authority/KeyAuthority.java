@@ -59,7 +59,11 @@ public final class KeyAuthority implements AutoCloseable {
     private static final Duration RETRY_AFTER_ERROR = Duration.ofSeconds(1);
     /** An automatic rotation that has not completed after this long no longer holds the next one back. */
     private static final Duration STUCK_ROTATION = Duration.ofMinutes(10);
-    /** A reprovision authorizes its identity this long; an old authorization must not linger as a way in. */
+    /** How often the leader applies retention; sooner while a backlog is being worked off. */
+    private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
+    private static final Duration PRUNE_CONTINUE = Duration.ofSeconds(1);
+    private static final int MAX_PRUNE_PLANS = 10;
+    private static final String[] PRUNED_KINDS = {"audit", "request", "enrollment"};
     /** etcd refuses transactions of more than 128 operations (--max-txn-ops); stay well below. */
     private static final int MAX_BATCH_OPS = 100;
     /** The most keys one answered join adds: record, two claims, token, result, audit (a reprovision: tombstone and request for the claims). */
@@ -80,6 +84,8 @@ public final class KeyAuthority implements AutoCloseable {
     private final ScheduledExecutorService worker =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-authority-worker"));
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** When the leader next applies retention; the worker thread's alone. */
+    private long nextPruneNanos;
 
     /** How one fenced commit ended, from the pass's point of view. */
     private enum Committed { YES, CONFLICT, STOP_PASS, STOP_PASS_AFTER_COMMIT }
@@ -138,6 +144,8 @@ public final class KeyAuthority implements AutoCloseable {
             long period = Math.max(5_000, Math.min(60_000, settings.maxKeyAge().toMillis() / 100));
             worker.scheduleWithFixedDelay(this::schedule, period, period, TimeUnit.MILLISECONDS);
         }
+        // Values expire without any change in etcd: look every minute.
+        worker.scheduleWithFixedDelay(this::schedule, PRUNE_EVERY.toMillis(), PRUNE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         metrics.describe("keymesh_authority_rotation_seconds", "histogram",
                 "From a node's rotation mark to the commit of its next key (phase one to phase two)");
     }
@@ -156,6 +164,11 @@ public final class KeyAuthority implements AutoCloseable {
         metrics.describe("keymesh_authority_txn_seconds", "histogram", "latency of the leader's fenced transactions");
         metrics.describe("keymesh_authority_txn_conflicts_total", "counter", "fenced transactions retried after a concurrent change");
         metrics.describe("keymesh_authority_fenced_total", "counter", "writes refused because this replica no longer leads");
+        metrics.describe("keymesh_authority_pruned_keys_total", "counter",
+                "keys deleted by retention, by kind (audit, request, enrollment: a request and its answer are two keys)");
+        for (String kind : PRUNED_KINDS) {
+            metrics.add("keymesh_authority_pruned_keys_total", 0, "kind", kind);
+        }
     }
 
     public void start() {
@@ -209,6 +222,7 @@ public final class KeyAuthority implements AutoCloseable {
                     return;
                 }
                 termStarted = leadership;
+                nextPruneNanos = System.nanoTime();
             }
             List<PendingEnrollment> pending = cache.unansweredEnrollments();
             for (int next = 0; next < pending.size(); ) {
@@ -224,6 +238,9 @@ public final class KeyAuthority implements AutoCloseable {
             }
             if (settings.maxKeyAge() != null) {
                 rotateOverdueKey(leadership);
+            }
+            if (System.nanoTime() - nextPruneNanos >= 0) {
+                pruneExpired(leadership);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -412,6 +429,48 @@ public final class KeyAuthority implements AutoCloseable {
                 LOG.info("the WireGuard key of {} was admitted at {}, longer ago than the maximum key age {}: rotating it",
                         marked.node(), marked.keyIssuedAt(), settings.maxKeyAge());
             }
+        }
+    }
+
+    /**
+     * Deletes what the retention policy lets go, in fenced transactions of at most
+     * {@value #MAX_BATCH_OPS} keys, {@value #MAX_PRUNE_PLANS} per pass so a backlog never holds the
+     * answers to requests back; the rest follows a second later. Each transaction is all or
+     * nothing and each key is deleted only as read, so a replica killed mid-way leaves a
+     * consistent store and the next leader simply picks up what is left.
+     */
+    private void pruneExpired(Leadership leadership) throws InterruptedException {
+        var expired = settings.retention().expired(cache.prunable(), clock.instant());
+        List<List<io.keymesh.authority.retention.Finished>> byKind = List.of(expired.audit(), expired.requests(), expired.enrollments());
+        int[] pruned = new int[PRUNED_KINDS.length];
+        int commits = 0;
+        boolean more = false;
+        for (int kind = 0; kind < PRUNED_KINDS.length && !more; kind++) {
+            for (Plan plan : LeaderTransactions.forPruning(byKind.get(kind), MAX_BATCH_OPS)) {
+                if (commits == MAX_PRUNE_PLANS) {
+                    more = true;
+                    break;
+                }
+                Committed committed = commit(leadership, plan, "pruning of " + PRUNED_KINDS[kind] + " keys");
+                if (committed == Committed.YES || committed == Committed.STOP_PASS_AFTER_COMMIT) {
+                    commits++;
+                    pruned[kind] += plan.ops().size();
+                    metrics.add("keymesh_authority_pruned_keys_total", plan.ops().size(), "kind", PRUNED_KINDS[kind]);
+                }
+                if (committed != Committed.YES) {
+                    more = true; // changed meanwhile, or etcd failed: look again soon
+                    break;
+                }
+            }
+        }
+        Duration next = more ? PRUNE_CONTINUE : PRUNE_EVERY;
+        nextPruneNanos = System.nanoTime() + next.toNanos();
+        if (more) {
+            worker.schedule(this::schedule, next.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (commits > 0) {
+            LOG.info("retention: deleted {} audit, {} request and {} enrollment keys{}", pruned[0], pruned[1], pruned[2],
+                    more ? "; more to follow" : "");
         }
     }
 

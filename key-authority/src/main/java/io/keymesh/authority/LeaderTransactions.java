@@ -9,6 +9,7 @@ import io.keymesh.authority.admission.JoinDecision;
 import io.keymesh.authority.admission.Rejection;
 import io.keymesh.authority.admission.RotationMark;
 import io.keymesh.authority.admission.RevokeDecision;
+import io.keymesh.authority.retention.Finished;
 import io.keymesh.authority.state.MeshCache.PendingEnrollment;
 import io.keymesh.authority.state.Stored;
 import io.keymesh.runtime.etcd.EtcdBytes;
@@ -206,6 +207,30 @@ final class LeaderTransactions {
             plan.condition(key, modRevision(key, request.modRevision()));
             plan.put(key, Json.toLine(Json.toTree(request.value().completed(RequestStatus.DONE, null, now))));
         }
+    }
+
+    /**
+     * Deletes expired values, each only if unchanged since it was read (a request answered again
+     * meanwhile, an enrollment asked again, stays), as few transactions as etcd's operation limit
+     * allows; the keys of one value are always in the same transaction.
+     */
+    static List<Plan> forPruning(List<Finished> expired, int maxKeysPerPlan) {
+        List<Plan> plans = new java.util.ArrayList<>();
+        PlanBuilder plan = new PlanBuilder();
+        for (Finished value : expired) {
+            if (plan.size() > 0 && plan.size() + value.keys().size() > maxKeysPerPlan) {
+                plans.add(plan.build());
+                plan = new PlanBuilder();
+            }
+            for (Finished.Stamped key : value.keys()) {
+                plan.condition(key.key(), modRevision(key.key(), key.modRevision()));
+                plan.delete(key.key());
+            }
+        }
+        if (plan.size() > 0) {
+            plans.add(plan.build());
+        }
+        return plans;
     }
 
     /** The signed mesh settings and this authority's public key, written at the start of each term. */

@@ -1,5 +1,7 @@
 package io.keymesh.authority.state;
 
+import io.keymesh.authority.retention.Finished;
+import io.keymesh.authority.retention.Prunable;
 import io.keymesh.runtime.etcd.Change;
 import io.keymesh.schema.crypto.Digests;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
@@ -9,6 +11,7 @@ import io.keymesh.schema.json.Json;
 import io.keymesh.schema.json.MalformedValueException;
 import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.layout.KeyLayout.Key;
+import io.keymesh.schema.record.AuditEvent;
 import io.keymesh.schema.record.EnrollmentResult;
 import io.keymesh.schema.record.JoinToken;
 import io.keymesh.schema.record.NodeRecord;
@@ -70,6 +73,8 @@ public final class MeshCache implements MeshView {
     private final Map<String, Stored<EnrollmentResult>> results = new HashMap<>();
     private final Map<String, PendingEnrollment> enrollments = new TreeMap<>();
     private final Map<String, Stored<OperatorRequest>> requests = new TreeMap<>();
+    /** Kept only for retention: what the audit log holds and how old it is. */
+    private final Map<String, Stored<AuditEvent>> audit = new HashMap<>();
     /**
      * Indexes kept with each change, so that a leader pass costs what is pending, not the size of
      * the mesh or the history of requests: the nodes whose enrollment has no answer to its digest,
@@ -98,6 +103,7 @@ public final class MeshCache implements MeshView {
             results.clear();
             enrollments.clear();
             requests.clear();
+            audit.clear();
             unanswered.clear();
             pending.clear();
             ipam.clear();
@@ -189,8 +195,9 @@ public final class MeshCache implements MeshView {
                     }
                 }
             }
+            case AUDIT -> put(audit, name, change, AuditEvent.class, AuditEvent::id);
             default -> {
-                // config, keys, status, audit: not part of the authority's decisions
+                // config, keys, status: not part of the authority's decisions
             }
         }
     }
@@ -279,6 +286,52 @@ public final class MeshCache implements MeshView {
         lock.lock();
         try {
             return unanswered.stream().map(enrollments::get).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The finished values retention applies to: every audit event; every answered request, except
+     * the rotate requests of a rollout still under way (a resumed rollout reads them); every
+     * answered enrollment, its request and its answer together. Nothing still waiting for an
+     * answer is in it.
+     */
+    public Prunable prunable() {
+        lock.lock();
+        try {
+            List<Finished> events = new ArrayList<>(audit.size());
+            audit.forEach((id, event) -> events.add(Finished.of(layout.audit(id), event.modRevision(),
+                    event.isValid() ? event.value().at() : null)));
+            List<String> openRollouts = pending.values().stream()
+                    .filter(r -> r.value().action() == RequestAction.ROLLOUT)
+                    .map(r -> r.value().id() + ".")
+                    .toList();
+            List<Finished> answered = new ArrayList<>();
+            requests.forEach((id, request) -> {
+                if (!pending.containsKey(id) && openRollouts.stream().noneMatch(id::startsWith)) {
+                    OperatorRequest r = request.value();
+                    answered.add(Finished.of(layout.request(id), request.modRevision(),
+                            r == null ? null : r.updatedAt() != null ? r.updatedAt() : r.createdAt()));
+                }
+            });
+            Set<String> names = new java.util.TreeSet<>(enrollments.keySet());
+            names.addAll(results.keySet());
+            List<Finished> enrolled = new ArrayList<>();
+            for (String node : names) {
+                if (unanswered.contains(node)) {
+                    continue;
+                }
+                List<Finished.Stamped> keys = new ArrayList<>(2);
+                PendingEnrollment request = enrollments.get(node);
+                if (request != null) {
+                    keys.add(new Finished.Stamped(layout.enroll(node), request.modRevision()));
+                }
+                Stored<EnrollmentResult> result = results.get(node);
+                keys.add(new Finished.Stamped(layout.enrollResult(node), result.modRevision()));
+                enrolled.add(new Finished(keys, result.isValid() ? result.value().at() : null));
+            }
+            return new Prunable(events, answered, enrolled);
         } finally {
             lock.unlock();
         }

@@ -37,7 +37,7 @@ class MeshCacheTest {
             String node = "node-" + random.nextInt(6);
             String key;
             byte[] value;
-            switch (random.nextInt(3)) {
+            switch (random.nextInt(4)) {
                 case 0 -> {
                     key = layout.enroll(node);
                     value = ("request " + random.nextInt(3)).getBytes(StandardCharsets.UTF_8);
@@ -48,6 +48,13 @@ class MeshCacheTest {
                     value = random.nextInt(8) == 0 ? "{not json".getBytes(StandardCharsets.UTF_8) : Json.toLine(Json.toTree(
                             new EnrollmentResult(random.nextInt(8) == 0 ? "node-x" : node, answered, EnrollmentOutcome.ADMITTED, 1,
                                     null, null, NOW)));
+                }
+                case 3 -> {
+                    String id = "e-" + random.nextInt(4);
+                    key = layout.audit(id);
+                    value = random.nextInt(5) == 0 ? "{".getBytes(StandardCharsets.UTF_8) : Json.toLine(Json.toTree(
+                            new io.keymesh.schema.record.AuditEvent(id, NOW, io.keymesh.schema.record.AuditEventType.REVOKED, node, 2,
+                                    null, null)));
                 }
                 default -> {
                     String id = "r-" + random.nextInt(6);
@@ -97,6 +104,72 @@ class MeshCacheTest {
                 "unanswered enrollments " + when);
         assertEquals(pending.stream().sorted().toList(), cache.pendingRequests().stream().map(r -> r.value().id()).toList(),
                 "pending requests " + when);
+        // Retention may take exactly what is finished: every other request, every answered enrollment with its answer.
+        java.util.Set<String> finished = new java.util.TreeSet<>();
+        store.forEach((key, value) -> {
+            KeyLayout.Key parsed = layout.parse(key).orElseThrow();
+            switch (parsed.kind()) {
+                case ENROLL, ENROLL_RESULT -> {
+                    if (!unanswered.contains(parsed.name())) {
+                        finished.add(key);
+                    }
+                }
+                case REQUEST -> {
+                    OperatorRequest request = parse(value, OperatorRequest.class);
+                    if (request == null || !pending.contains(request.id())) {
+                        finished.add(key);
+                    }
+                }
+                default -> finished.add(key);
+            }
+        });
+        assertEquals(finished, prunableKeys(), "prunable " + when);
+    }
+
+    private java.util.Set<String> prunableKeys() {
+        var prunable = cache.prunable();
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        for (var kind : List.of(prunable.audit(), prunable.requests(), prunable.enrollments())) {
+            kind.forEach(f -> f.keys().forEach(k -> keys.add(k.key())));
+        }
+        return keys;
+    }
+
+    @Test
+    void retentionNeverTakesARequestARolloutUnderWayStillNeedsNorAnAnswerItsHostHasNotSeen() {
+        long revision = 0;
+        List<Change> changes = new ArrayList<>();
+        OperatorRequest open = OperatorRequest.rollout("rollout-1", List.of("a", "b"), 1, NOW);
+        OperatorRequest done = OperatorRequest.rollout("rollout-0", List.of("a"), 1, NOW).completed(RequestStatus.DONE, "ok", NOW);
+        for (OperatorRequest r : List.of(open, done,
+                OperatorRequest.pending("rollout-1.a", RequestAction.ROTATE, "a", null, NOW).completed(RequestStatus.DONE, null, NOW),
+                OperatorRequest.pending("rollout-0.a", RequestAction.ROTATE, "a", null, NOW).completed(RequestStatus.DONE, null, NOW),
+                OperatorRequest.pending("rollout-10.a", RequestAction.ROTATE, "a", null, NOW).completed(RequestStatus.DONE, null, NOW))) {
+            changes.add(new Change(layout.request(r.id()), Json.toLine(Json.toTree(r)), ++revision));
+        }
+        byte[] request = "a join".getBytes(StandardCharsets.UTF_8);
+        changes.add(new Change(layout.enroll("a"), request, ++revision));
+        changes.add(new Change(layout.enrollResult("a"), Json.toLine(Json.toTree(new EnrollmentResult("a",
+                Digests.sha256Hex("an older join".getBytes(StandardCharsets.UTF_8)), EnrollmentOutcome.ADMITTED, 1, null, null, NOW))),
+                ++revision));
+        changes.add(new Change(layout.audit("e1"), Json.toLine(Json.toTree(new io.keymesh.schema.record.AuditEvent("e1", NOW,
+                io.keymesh.schema.record.AuditEventType.ADMITTED, "a", 1, null, "x"))), ++revision));
+        changes.add(new Change(layout.audit("junk"), "{".getBytes(StandardCharsets.UTF_8), ++revision));
+        cache.apply(changes, revision);
+
+        var prunable = cache.prunable();
+        assertEquals(java.util.Set.of(layout.request("rollout-0"), layout.request("rollout-0.a"), layout.request("rollout-10.a"),
+                layout.audit("e1"), layout.audit("junk")), prunableKeys(), "the open rollout, its rotations and the unanswered join stay");
+        assertEquals(java.util.Arrays.asList(NOW, null), prunable.audit().stream().sorted(java.util.Comparator.comparing(
+                f -> f.keys().get(0).key())).map(io.keymesh.authority.retention.Finished::at).toList());
+
+        // Answered: the request and its answer go together, each guarded by the revision it was read at.
+        cache.apply(List.of(new Change(layout.enrollResult("a"), Json.toLine(Json.toTree(new EnrollmentResult("a",
+                Digests.sha256Hex(request), EnrollmentOutcome.ADMITTED, 1, null, null, NOW))), ++revision)), revision);
+        var enrollment = cache.prunable().enrollments();
+        assertEquals(1, enrollment.size());
+        assertEquals(List.of(new io.keymesh.authority.retention.Finished.Stamped(layout.enroll("a"), 6),
+                new io.keymesh.authority.retention.Finished.Stamped(layout.enrollResult("a"), revision)), enrollment.get(0).keys());
     }
 
     private static <T> T parse(byte[] value, Class<T> type) {

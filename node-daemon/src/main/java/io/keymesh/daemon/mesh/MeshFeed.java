@@ -10,6 +10,7 @@ import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.schema.verify.RejectReason;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class MeshFeed implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MeshFeed.class);
+    private static final int LOGGED_PER_BATCH = 10;
 
     private final VerifiedMesh mesh;
     private final KeyLayout layout;
@@ -61,7 +63,7 @@ public final class MeshFeed implements AutoCloseable {
         saved.records().forEach((key, value) -> records.add(new Change(key, value, saved.revision())));
         report(mesh.changes(records, saved.revision()));
         if (saved.config() != null) {
-            mesh.config(saved.config()).ifPresent(this::report);
+            mesh.config(saved.config()).ifPresent(refusal -> report(List.of(refusal)));
         }
         return mesh.view();
     }
@@ -157,18 +159,47 @@ public final class MeshFeed implements AutoCloseable {
     }
 
     private void report(List<Refusal> refusals) {
-        refusals.forEach(this::report);
+        refusals.forEach(r -> metrics.inc("keymesh_daemon_refused_records_total", "reason", r.reason().code()));
+        for (LogLine line : logLines(refusals)) {
+            if (line.alarm()) {
+                LOG.error(line.text());
+            } else {
+                LOG.warn(line.text());
+            }
+        }
     }
 
-    private void report(Refusal refusal) {
-        metrics.inc("keymesh_daemon_refused_records_total", "reason", refusal.reason().code());
-        if (refusal.reason() == RejectReason.EQUIVOCATION) {
-            // Two different records signed for one epoch: the authority, or its key, misbehaved.
-            LOG.error("ALARM: refused {}: {}; the authority signed two versions of one epoch, check its key", refusal.key(),
-                    refusal.detail());
-        } else {
-            LOG.warn("refused {}: {}", refusal.key(), refusal.detail());
+    /** A line to log about refused values; an alarm is logged at error level. */
+    record LogLine(boolean alarm, String text) {
+    }
+
+    /**
+     * The lines for the values refused in one read: a line each for the first
+     * {@value #LOGGED_PER_BATCH}, then one summary by reason, so a prefix stuffed with thousands of
+     * junk keys does not cost every daemon thousands of log lines at every start. An equivocation
+     * always gets its own line: two different records signed for one epoch mean the authority, or
+     * its key, misbehaved.
+     */
+    static List<LogLine> logLines(List<Refusal> refusals) {
+        List<LogLine> lines = new ArrayList<>();
+        Map<String, Integer> summarized = new java.util.TreeMap<>();
+        int itemized = 0;
+        for (Refusal refusal : refusals) {
+            if (refusal.reason() == RejectReason.EQUIVOCATION) {
+                lines.add(new LogLine(true, "ALARM: refused " + refusal.key() + ": " + refusal.detail()
+                        + "; the authority signed two versions of one epoch, check its key"));
+            } else if (itemized < LOGGED_PER_BATCH) {
+                lines.add(new LogLine(false, "refused " + refusal.key() + ": " + refusal.detail()));
+                itemized++;
+            } else {
+                summarized.merge(refusal.reason().code(), 1, Integer::sum);
+            }
         }
+        if (!summarized.isEmpty()) {
+            lines.add(new LogLine(false, "refused " + summarized.values().stream().mapToInt(Integer::intValue).sum() + " more values "
+                    + summarized + "; none was applied, each is counted in keymesh_daemon_refused_records_total"));
+        }
+        return lines;
     }
 
     /** What the state file should hold now, with the peers keymesh owns on the device. */
