@@ -312,20 +312,39 @@ class MeshIT {
             before.put(h, h.wgConfiguration());
         }
         bed.killEtcdMember(1);
-        bed.killEtcdMember(2); // one of three left: no quorum
-        long until = System.nanoTime() + Duration.ofSeconds(8).toNanos();
-        while (System.nanoTime() < until) { // sampled through the outage: nothing may change, not even briefly
+        bed.killEtcdMember(2); // one of three left: no quorum, though it still answers reads and watches
+        long lost = System.nanoTime();
+        long until = lost + Duration.ofSeconds(90).toNanos();
+        Map<String, String> notReady = new LinkedHashMap<>();
+        // Sampled through the outage: nothing may change, not even briefly, while every daemon and
+        // every authority replica comes to say it is not ready (a daemon after its 30 s grace).
+        while (notReady.size() < hosts.size() + bed.authorityNames().size()) {
+            assertTrue(System.nanoTime() < until, "still ready 90 s after quorum was lost: only " + notReady.keySet()
+                    + " said otherwise\n" + bed.logs());
             for (Host h : hosts) {
                 assertEquals(before.get(h), h.wgConfiguration(), h + " changed without quorum");
+                String readyz = h.readyz();
+                if (!readyz.startsWith("ready")) {
+                    notReady.putIfAbsent(h.toString(), readyz.strip());
+                }
+            }
+            for (String replica : bed.authorityNames()) {
+                String readyz = bed.authorityReadyz(replica);
+                if (!readyz.startsWith("ready")) {
+                    notReady.putIfAbsent("authority " + replica, readyz.strip());
+                }
             }
             Thread.sleep(250);
         }
+        System.out.printf("quorum lost: all not ready after %d s: %s%n", (System.nanoTime() - lost) / 1_000_000_000, notReady);
+        notReady.values().forEach(why -> assertTrue(why.startsWith("not ready: "), why));
         bed.startEtcdMember(1);
         bed.startEtcdMember(2);
         Host late = bed.addHost("n4", false);
         late.startDaemon(true);
-        Wait.until(WAIT, "with quorum back, n4 joins and all four peer", bed::logs,
-                () -> bed.hosts().stream().allMatch(h -> h.wgPeers().size() == 3 && h.ready()));
+        Wait.until(WAIT, "with quorum back, n4 joins and all four peer, all ready again", bed::logs,
+                () -> bed.hosts().stream().allMatch(h -> h.wgPeers().size() == 3 && h.ready())
+                        && bed.authorityNames().stream().allMatch(a -> bed.authorityReadyz(a).startsWith("ready")));
         for (Host h : hosts) {
             assertTrue(h.wgConfiguration().containsAll(before.get(h).stream().filter(l -> !l.startsWith("device")).toList()),
                     h + " kept every peer it had");

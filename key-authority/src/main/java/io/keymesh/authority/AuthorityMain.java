@@ -99,7 +99,7 @@ public final class AuthorityMain implements Callable<Integer> {
         Metrics metrics = new Metrics();
         Client client = EtcdClients.connect(settings.etcd());
         KeyAuthority authority = new KeyAuthority(client, settings, key, Clock.systemUTC(), metrics);
-        AuthorityHttp server = settings.http() == null ? null : new AuthorityHttp(settings.http(), authority::isReady, metrics);
+        AuthorityHttp server = settings.http() == null ? null : new AuthorityHttp(settings.http(), authority::notReadyBecause, metrics);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping: resigning leadership so a standby takes over");

@@ -59,6 +59,8 @@ public final class KeyAuthority implements AutoCloseable {
     private static final Duration RETRY_AFTER_ERROR = Duration.ofSeconds(1);
     /** An automatic rotation that has not completed after this long no longer holds the next one back. */
     private static final Duration STUCK_ROTATION = Duration.ofMinutes(10);
+    /** Lease renewals come every third of the TTL; missing them this long means no working etcd. */
+    private static final Duration QUORUM_GRACE = Duration.ofSeconds(10);
     /** How often the leader applies retention; sooner while a backlog is being worked off. */
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
     private static final Duration PRUNE_CONTINUE = Duration.ofSeconds(1);
@@ -180,9 +182,30 @@ public final class KeyAuthority implements AutoCloseable {
         return election.leadership().isPresent();
     }
 
-    /** Mesh state loaded and its watch answering etcd (see {@link PrefixWatch#isFollowing}). */
+    /** Ready: see {@link #notReadyBecause}. */
     public boolean isReady() {
-        return watch.isFollowing();
+        return notReadyBecause().isEmpty();
+    }
+
+    /**
+     * Why this replica cannot do its job now, or empty: its mesh state is not loaded, its watch
+     * does not answer (see {@link PrefixWatch#isFollowing}), or etcd has renewed its election lease
+     * for none of the last {@link #QUORUM_GRACE} (etcd unreachable, or the member it reaches has
+     * lost quorum: it still serves the watch, but this replica could neither lead nor take over).
+     */
+    public Optional<String> notReadyBecause() {
+        if (!watch.isSynced()) {
+            return Optional.of("cannot read the mesh from etcd (for " + watch.unsyncedFor().toSeconds() + " s)");
+        }
+        if (!watch.isFollowing()) {
+            return Optional.of("its watch on etcd is not answering (silent for " + watch.sinceHeard().toSeconds() + " s); reading again");
+        }
+        Duration silent = election.sinceLeaseAnswered();
+        if (silent.compareTo(QUORUM_GRACE) > 0) {
+            return Optional.of("etcd has not renewed this replica's election lease for " + silent.toSeconds()
+                    + " s (no quorum, or unreachable)");
+        }
+        return Optional.empty();
     }
 
     public MeshCache cache() {

@@ -92,6 +92,12 @@ public final class NodeDaemon implements AutoCloseable {
         this.rotation = new KeyRotation(client, settings.layout(), settings.mesh(), settings.node(), keys.identity(), keys.wireGuard(),
                 settings.advertised(), metrics, Clock.systemUTC());
         this.feed = new MeshFeed(mesh, settings.layout(), metrics, worker::submit, this::nodesSynced);
+        metrics.describe("keymesh_daemon_watch_lag_revisions", "gauge",
+                "How far the device is behind the node records received from etcd, in revisions (0 when it has them all)");
+        metrics.gauge("keymesh_daemon_watch_lag_revisions", () -> {
+            MeshSnapshot applied = worker.applied();
+            return Math.max(0, feed.receivedRevision() - (applied == null ? 0 : applied.revision()));
+        });
         MeshSnapshot restored = feed.restore(saved);
         if (!saved.records().isEmpty() && restored.records().isEmpty()) {
             throw new IllegalStateException("none of the " + saved.records().size() + " node records saved in " + stateFile.path()
@@ -123,7 +129,9 @@ public final class NodeDaemon implements AutoCloseable {
      * Ready: the device matches the newest verified records known, and this daemon follows etcd
      * (or has been unable to read it for less than {@link #ETCD_GRACE}: after a restart with etcd
      * down, the device is up from the state file). Not ready while a watch is silent or this
-     * process was frozen, since a revocation may be waiting. The peers stay as they are either
+     * process was frozen, since a revocation may be waiting, and once etcd has accepted no status
+     * report for {@link #ETCD_GRACE} (an etcd member without quorum still serves reads and
+     * watches, but holds no new revocation either). The peers stay as they are either
      * way: readiness reports, it never tears anything down.
      */
     public boolean isReady() {
@@ -135,7 +143,9 @@ public final class NodeDaemon implements AutoCloseable {
         if (!worker.inSync()) {
             return java.util.Optional.of("the device does not match the last known records yet");
         }
-        return feed.notFollowing(ETCD_GRACE);
+        java.util.Optional<String> feedProblem = feed.notFollowing(ETCD_GRACE);
+        StatusReporter reporter = status;
+        return feedProblem.isPresent() || reporter == null ? feedProblem : reporter.notAcceptedFor(ETCD_GRACE);
     }
 
     public InetSocketAddress httpAddress() {

@@ -168,6 +168,23 @@ public final class Host {
         run("kill", "-CONT", Long.toString(daemon.pid()));
     }
 
+    /**
+     * Cuts this host off from {@code address} as a network partition does: every packet to and from
+     * it is dropped in this host's namespace (no reset, no error: a black hole), until {@link #heal()}.
+     */
+    public void cutOffFrom(String address) {
+        run(in(namespace, "nft", "add table inet keymesh_cut"));
+        run(in(namespace, "nft", "add chain inet keymesh_cut out { type filter hook output priority 0 ; policy accept ; }"));
+        run(in(namespace, "nft", "add chain inet keymesh_cut in { type filter hook input priority 0 ; policy accept ; }"));
+        run(in(namespace, "nft", "add rule inet keymesh_cut out ip daddr " + address + " drop"));
+        run(in(namespace, "nft", "add rule inet keymesh_cut in ip saddr " + address + " drop"));
+    }
+
+    /** Ends {@link #cutOffFrom}. */
+    public void heal() {
+        run(in(namespace, "nft", "delete table inet keymesh_cut"));
+    }
+
     /** The host's state directory (keys, mesh-state.json). */
     public Path stateDirectory() {
         return stateDir();
@@ -204,7 +221,12 @@ public final class Host {
     }
 
     public boolean ready() {
-        return http("/readyz").startsWith("ready");
+        return readyz().startsWith("ready");
+    }
+
+    /** The daemon's /readyz answer: "ready", or "not ready: why". */
+    public String readyz() {
+        return Testbed.curlAnyStatus(namespace, "http://127.0.0.1:" + DAEMON_HTTP_PORT + "/readyz");
     }
 
     /** The sum of a metric family's series on this host's daemon, or -1 when it cannot be read. */

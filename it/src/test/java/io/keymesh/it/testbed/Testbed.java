@@ -279,8 +279,9 @@ public final class Testbed implements AutoCloseable {
         }
     }
 
+    /** Starts a replica; a name started before (and killed) gets its old HTTP port again. */
     public void startAuthority(String name) throws IOException {
-        int port = 9470 + authorities.size() + 1;
+        int port = authorities.containsKey(name) ? authorityPort(name) : 9470 + authorities.size() + 1;
         List<String> argv = new ArrayList<>(List.of(BIN.resolve("keymesh-authority").toString(),
                 "--endpoints", etcdEndpoints(), "--mesh", MESH, "--signing-key", dir.resolve("authority.key").toString(),
                 "--overlay-cidr", "198.18.0.0/16", "--lease-ttl", Long.toString(LEASE_TTL.toSeconds()), "--candidate", name,
@@ -310,6 +311,28 @@ public final class Testbed implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** Resumes a replica frozen by {@link #freezeAuthority}. */
+    public void resumeAuthority(String name) {
+        run("kill", "-CONT", Long.toString(authorities.get(name).pid()));
+    }
+
+    /** A series of a replica's /metrics (the exact name and labels), or -1 when it cannot be read. */
+    public double authorityMetric(String name, String series) {
+        String body = curl(switchNs, "http://" + SWITCH_ADDRESS + ":" + authorityPort(name) + "/metrics");
+        return body.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(series.length() + 1))).orElse(-1.0);
+    }
+
+    /** An authority replica's /readyz answer ("ready", or "not ready: why"). */
+    public String authorityReadyz(String name) {
+        return curlAnyStatus(switchNs, "http://" + SWITCH_ADDRESS + ":" + authorityPort(name) + "/readyz");
+    }
+
+    /** The names of the authority replicas started. */
+    public List<String> authorityNames() {
+        return List.copyOf(authorities.keySet());
     }
 
     public void killAuthority(String name) throws InterruptedException {
@@ -467,6 +490,15 @@ public final class Testbed implements AutoCloseable {
     static String curl(String ns, String url) {
         try {
             return run(in(ns, "curl", "-sf", "--max-time", "2", url));
+        } catch (IllegalStateException e) {
+            return "";
+        }
+    }
+
+    /** The body whatever the HTTP status (a 503 says why); empty when nothing answers. */
+    static String curlAnyStatus(String ns, String url) {
+        try {
+            return run(in(ns, "curl", "-s", "--max-time", "2", url));
         } catch (IllegalStateException e) {
             return "";
         }

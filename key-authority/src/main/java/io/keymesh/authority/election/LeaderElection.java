@@ -54,6 +54,8 @@ public final class LeaderElection implements AutoCloseable {
     private final CompletableFuture<Void> closing = new CompletableFuture<>();
     private volatile Leadership current;
     private volatile CompletableFuture<Void> fencedOut = new CompletableFuture<>();
+    /** When etcd last granted or renewed this replica's lease: only a raft leader with a quorum can. */
+    private final AtomicLong leaseAnsweredAt = new AtomicLong(System.nanoTime());
 
     /** @param eligible whether this replica may lead now (for the authority: its mesh copy is in sync) */
     public LeaderElection(Client client, String electionName, String candidate, Duration ttl, BooleanSupplier eligible,
@@ -79,6 +81,14 @@ public final class LeaderElection implements AutoCloseable {
         return Optional.ofNullable(current);
     }
 
+    /**
+     * How long since etcd last granted or renewed this replica's lease, leader or standby. A
+     * member that lost quorum still answers reads and watches; only this shows it.
+     */
+    public Duration sinceLeaseAnswered() {
+        return Duration.ofNanos(System.nanoTime() - leaseAnsweredAt.get());
+    }
+
     /** A write found the fence broken: give up this term now and campaign again. */
     public void fencedOut(Leadership leadership) {
         if (leadership.equals(current)) {
@@ -100,7 +110,8 @@ public final class LeaderElection implements AutoCloseable {
             CloseableClient keepAlive = null;
             try {
                 lease = client.getLeaseClient().grant(ttl.toSeconds()).get(RPC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).getID();
-                LeaseWatch watch = new LeaseWatch();
+                leaseAnsweredAt.set(System.nanoTime());
+                LeaseWatch watch = new LeaseWatch(leaseAnsweredAt);
                 keepAlive = client.getLeaseClient().keepAlive(lease, watch);
                 var campaign = client.getElectionClient().campaign(electionName, lease, proposal);
                 String why = waitWhileHealthy(campaign, watch);
@@ -211,6 +222,11 @@ public final class LeaderElection implements AutoCloseable {
     private static final class LeaseWatch implements StreamObserver<LeaseKeepAliveResponse> {
         final AtomicLong lastAck = new AtomicLong(System.nanoTime());
         final CompletableFuture<String> lost = new CompletableFuture<>();
+        private final AtomicLong anyAck;
+
+        LeaseWatch(AtomicLong anyAck) {
+            this.anyAck = anyAck;
+        }
 
         @Override
         public void onNext(LeaseKeepAliveResponse response) {
@@ -218,6 +234,7 @@ public final class LeaderElection implements AutoCloseable {
                 lost.complete("lease expired");
             } else {
                 lastAck.set(System.nanoTime());
+                anyAck.set(lastAck.get());
             }
         }
 

@@ -10,18 +10,19 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
+import java.util.Optional;
+import java.util.function.Supplier;
 
-/** {@code /healthz} (the process serves), {@code /readyz} (mesh state loaded, and its watch answering), {@code /metrics}. */
+/** {@code /healthz} (the process serves), {@code /readyz} (mesh state loaded, its watch answering, etcd renewing its lease), {@code /metrics}. */
 public final class AuthorityHttp implements AutoCloseable {
     private final HttpServer server;
 
-    public AuthorityHttp(InetSocketAddress address, BooleanSupplier ready, Metrics metrics) throws IOException {
+    public AuthorityHttp(InetSocketAddress address, Supplier<Optional<String>> notReadyBecause, Metrics metrics) throws IOException {
         server = HttpServer.create(address, 16);
         server.createContext("/healthz", exchange -> reply(exchange, 200, "ok\n", "text/plain"));
         server.createContext("/readyz", exchange -> {
-            boolean isReady = ready.getAsBoolean();
-            reply(exchange, isReady ? 200 : 503, isReady ? "ready\n" : "not ready: not following etcd (mesh state not loaded yet, or its watch is not answering)\n", "text/plain");
+            Optional<String> why = notReadyBecause.get();
+            reply(exchange, why.isEmpty() ? 200 : 503, why.isEmpty() ? "ready\n" : "not ready: " + why.get() + "\n", "text/plain");
         });
         server.createContext("/metrics", exchange -> reply(exchange, 200, metrics.render(), "text/plain; version=0.0.4"));
         server.setExecutor(Executors.newSingleThreadExecutor(DaemonThreads.named("keymesh-http")));

@@ -31,6 +31,7 @@ public final class MeshFeed implements AutoCloseable {
     private final Metrics metrics;
     private final Consumer<MeshSnapshot> consumer;
     private final Runnable nodesSynced;
+    private volatile long received;
     private PrefixWatch nodesWatch;
     private PrefixWatch configWatch;
 
@@ -155,7 +156,14 @@ public final class MeshFeed implements AutoCloseable {
      */
     private synchronized void publish(java.util.function.Supplier<List<Refusal>> step) {
         report(step.get());
-        consumer.accept(mesh.view());
+        MeshSnapshot view = mesh.view();
+        consumer.accept(view);
+        received = view.revision();
+    }
+
+    /** The revision of the newest records received and verified (read without the lock, for metrics). */
+    public long receivedRevision() {
+        return received;
     }
 
     private void report(List<Refusal> refusals) {

@@ -51,6 +51,9 @@ public final class StatusReporter {
     private long leaseId;
     private NodeStatus lastWritten;
     private boolean failing;
+    /** When etcd last renewed the lease (a write through the raft leader: proof of quorum), and why it last refused. */
+    private volatile long acceptedAtNanos = System.nanoTime();
+    private volatile String lastError = "";
 
     public StatusReporter(Client client, KeyLayout layout, String node, String version, DeviceWorker worker, Clock clock) {
         this.client = client;
@@ -91,18 +94,35 @@ public final class StatusReporter {
                     if (error != null) {
                         leaseId = 0; // etcd lost it, or never had it: grant a new one next time
                         lastWritten = null;
+                        lastError = Errors.rootMessage(error);
                         if (!failing) {
                             LOG.warn("cannot write {} ({}); retrying", layout.status(node), Errors.rootMessage(error));
                             failing = true;
                         }
                     } else {
                         failing = false;
+                        acceptedAtNanos = System.nanoTime();
                     }
                     busy.set(false);
                     if (again.get()) {
                         tick();
                     }
                 });
+    }
+
+    /**
+     * Why etcd has not accepted a report from this host for longer than {@code grace}, or empty.
+     * Each report renews the status lease, which only etcd's raft leader can do: a member that
+     * lost quorum still answers reads and watches, but not this, so this is how the daemon sees
+     * that it cannot reach a working etcd.
+     */
+    public java.util.Optional<String> notAcceptedFor(Duration grace) {
+        long silent = System.nanoTime() - acceptedAtNanos;
+        if (silent <= grace.toNanos()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("etcd has not accepted this host's status report for " + silent / 1_000_000_000
+                + " s (no quorum, or unreachable" + (lastError.isEmpty() ? "" : ": " + lastError) + ")");
     }
 
     /** Each peer of {@code device} with a handshake in the last 3 minutes, and when it was. */

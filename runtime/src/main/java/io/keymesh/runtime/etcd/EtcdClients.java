@@ -32,12 +32,20 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * address its own authority), so an IP endpoint needs that IP in the certificate's names.
  */
 public final class EtcdClients {
+    /** etcd's metadata key for "require leader" (rpctypes.MetadataRequireLeaderKey). */
+    static final String REQUIRE_LEADER_KEY = "hasleader";
+
     private EtcdClients() {
     }
 
     public static Client connect(EtcdAccess access) {
         ClientBuilder builder = Client.builder().endpoints(access.endpoints().toArray(java.net.URI[]::new))
-                .maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES);
+                .maxInboundMessageSize(PagedRead.MAX_MESSAGE_BYTES)
+                // etcd's "require leader" (clientv3.WithRequireLeader; Kubernetes watches with it): a
+                // member that has lost its raft leader refuses calls at once and cancels the watches it
+                // serves, instead of serving a minority partition's stale view; the client then moves
+                // to another member.
+                .header(REQUIRE_LEADER_KEY, "true");
         if (access.tls()) {
             builder.sslContext(sslContext(access));
         }
