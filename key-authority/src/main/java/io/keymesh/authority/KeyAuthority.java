@@ -23,6 +23,7 @@ import io.keymesh.authority.state.Stored;
 import io.keymesh.authority.store.FencedWriter;
 import io.keymesh.authority.store.FencedWriter.Outcome;
 import io.keymesh.runtime.etcd.PrefixWatch;
+import io.keymesh.runtime.etcd.WatchMetrics;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
 import io.keymesh.schema.crypto.Ed25519PublicKey;
 import io.keymesh.schema.crypto.TrustedKeys;
@@ -105,6 +106,7 @@ public final class KeyAuthority implements AutoCloseable {
         this.writer = new FencedWriter(client);
         this.config = new MeshConfig(settings.mesh(), settings.overlayCidrs(), settings.listenPort(), settings.keepaliveSeconds(),
                 null, clock.instant());
+        WatchMetrics watchMetrics = new WatchMetrics(metrics, "keymesh_authority", "the mesh");
         this.watch = new PrefixWatch(client, settings.layout().root(), settings.watch(), new PrefixWatch.Listener() {
             @Override
             public void snapshot(List<Change> all, long revision) {
@@ -125,7 +127,13 @@ public final class KeyAuthority implements AutoCloseable {
             public void synced() {
                 schedule(); // the pass queued by snapshot() may have run before the watch was up
             }
+
+            @Override
+            public void resyncing(String cause) {
+                watchMetrics.resyncing(cause);
+            }
         });
+        watchMetrics.silence("keymesh_authority", () -> watch);
         // Only a replica whose copy of the mesh is in sync may lead: one that cannot read the mesh
         // would hold leadership and answer nothing.
         this.election = new LeaderElection(client, settings.layout().election(), settings.candidate(), settings.leaseTtl(),

@@ -4,6 +4,7 @@ import io.etcd.jetcd.Client;
 import io.keymesh.daemon.state.StateFile;
 import io.keymesh.runtime.etcd.Change;
 import io.keymesh.runtime.etcd.PrefixWatch;
+import io.keymesh.runtime.etcd.WatchMetrics;
 import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.schema.crypto.WireGuardPublicKey;
 import io.keymesh.schema.layout.KeyLayout;
@@ -31,6 +32,7 @@ public final class MeshFeed implements AutoCloseable {
     private final Metrics metrics;
     private final Consumer<MeshSnapshot> consumer;
     private final Runnable nodesSynced;
+    private final WatchMetrics watchMetrics;
     private volatile long received;
     private PrefixWatch nodesWatch;
     private PrefixWatch configWatch;
@@ -46,13 +48,7 @@ public final class MeshFeed implements AutoCloseable {
         this.nodesSynced = nodesSynced;
         metrics.describe("keymesh_daemon_refused_records_total", "counter", "Values from etcd refused, by reason; none was applied");
         metrics.describe("keymesh_daemon_etcd_connected", "gauge", "1 while the node records are read and watched from etcd");
-        metrics.describe("keymesh_daemon_watch_resyncs_total", "counter",
-                "Snapshots read again because a watch fell behind a compaction, failed, or stalled (answered no progress request)");
-        metrics.describe("keymesh_daemon_watch_silence_seconds", "gauge",
-                "Seconds since the node records' watch last heard from etcd (events or a progress answer)");
-        for (String cause : new String[] {"compacted", "failed", "stalled"}) {
-            metrics.add("keymesh_daemon_watch_resyncs_total", 0, "cause", cause);
-        }
+        this.watchMetrics = new WatchMetrics(metrics, "keymesh_daemon", "the node records and mesh config");
         for (RejectReason reason : RejectReason.values()) {
             metrics.add("keymesh_daemon_refused_records_total", 0, "reason", reason.code());
         }
@@ -88,7 +84,7 @@ public final class MeshFeed implements AutoCloseable {
 
             @Override
             public void resyncing(String cause) {
-                metrics.inc("keymesh_daemon_watch_resyncs_total", "cause", cause);
+                watchMetrics.resyncing(cause);
             }
         });
         String configKey = layout.config();
@@ -113,11 +109,11 @@ public final class MeshFeed implements AutoCloseable {
 
             @Override
             public void resyncing(String cause) {
-                metrics.inc("keymesh_daemon_watch_resyncs_total", "cause", cause);
+                watchMetrics.resyncing(cause);
             }
         });
         metrics.gauge("keymesh_daemon_etcd_connected", () -> nodesWatch.isSynced() ? 1 : 0);
-        metrics.gauge("keymesh_daemon_watch_silence_seconds", () -> nodesWatch.sinceHeard().toMillis() / 1000.0);
+        watchMetrics.silence("keymesh_daemon", () -> nodesWatch);
         nodesWatch.start();
         configWatch.start();
     }

@@ -56,6 +56,31 @@ public final class EtcdClients {
         return builder.build();
     }
 
+    /**
+     * Asks the client's gRPC channel to connect again now rather than when its backoff ends. gRPC
+     * waits between connection attempts from 1 s growing to 2 minutes, so after a long network
+     * partition a client could stay away for up to 2 minutes after the network came back. jetcd
+     * 0.8 has no setting for that backoff and does not expose its channel, hence the reflection
+     * (its field names are pinned by {@code EtcdClientsTest}). Returns false when they differ
+     * (another jetcd version), true otherwise (also when no channel exists yet: nothing waits).
+     */
+    public static boolean reconnectNow(Client client) {
+        try {
+            java.lang.reflect.Field manager = client.getClass().getDeclaredField("connectionManager");
+            manager.setAccessible(true);
+            Object connections = manager.get(client);
+            java.lang.reflect.Field channel = connections.getClass().getDeclaredField("managedChannel");
+            channel.setAccessible(true);
+            Object managed = channel.get(connections);
+            if (managed instanceof io.grpc.ManagedChannel grpc) {
+                grpc.resetConnectBackoff();
+            }
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
+
     static SslContext sslContext(EtcdAccess access) {
         SslContextBuilder tls = GrpcSslContexts.forClient();
         X509Certificate[] ca = access.caFile() == null ? null : certificates(access.caFile(), "etcd CA file");

@@ -24,14 +24,17 @@ import org.slf4j.LoggerFactory;
  * watch from R+1. A compacted revision or a broken watch means reading a new snapshot, never
  * resuming blindly. Everything reaches the listener in revision order, from one thread.
  *
- * <p>A watch can also go silent without any error reaching this class (a cancel lost after this
- * process stood still, see docs/daemon.md), so it is checked: every {@link Liveness#progressEvery}
- * it asks etcd for a progress notification on the watch's own stream ({@code
- * Watcher.requestProgress}), which etcd answers once the watch has caught up with the store.
- * A watch that has answered nothing, neither events nor progress, within {@link
- * Liveness#answerWithin} of a request is torn down and resynced from a snapshot. When a check runs
- * much later than it was due (this process was frozen, or starved of CPU), whatever it asked is
- * unknown: the watch counts as not following until a fresh request is answered.
+ * <p>A watch can also go silent, or skip events, without any error reaching this class. etcd
+ * before 3.4.31 and 3.5.13 can lose the compaction cancel of a watcher that fell behind (its
+ * send buffer full, as after this process stood still): it moves the watcher on to the current
+ * revision and the events in between are never sent (etcd-io/etcd#17529, fixed by #17555; the
+ * 3.4 backport is #17610). Nothing on the stream shows it, and on etcd 3.4 a progress request is
+ * answered with the store's revision whatever the watch has sent. So: a check that runs much
+ * later than it was due (this process was frozen, or starved of CPU) reads a new snapshot at
+ * once; and every {@link Liveness#progressEvery} the watch asks etcd for a progress notification
+ * on its own stream ({@code Watcher.requestProgress}): a watch that has answered nothing, neither
+ * events nor progress, within {@link Liveness#answerWithin} is dead or stuck, and is torn down and
+ * resynced from a snapshot. A stream that ends without an error is resynced too.
  */
 public final class PrefixWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrefixWatch.class);
@@ -48,7 +51,7 @@ public final class PrefixWatch implements AutoCloseable {
         /** The snapshot is handed over and the watch runs: {@link #isSynced()} is true from now on. */
         void synced();
 
-        /** A new snapshot is about to be read because of {@code cause}: compacted, failed or stalled. */
+        /** A new snapshot is about to be read because of {@code cause}: compacted, failed, stalled or stood-still. */
         default void resyncing(String cause) {
         }
     }
@@ -155,7 +158,8 @@ public final class PrefixWatch implements AutoCloseable {
             watcher = client.getWatchClient().watch(prefix,
                     WatchOption.builder().isPrefix(true).withRevision(revision + 1).build(),
                     response -> thread.execute(() -> deliver(myGeneration, response)),
-                    error -> thread.execute(() -> failed(myGeneration, error)));
+                    error -> thread.execute(() -> failed(myGeneration, error)),
+                    () -> thread.execute(() -> failed(myGeneration, new IllegalStateException("etcd ended the watch stream"))));
             long now = System.nanoTime();
             lastHeard = now;
             asked = now;
@@ -178,6 +182,9 @@ public final class PrefixWatch implements AutoCloseable {
                         Errors.rootMessage(e), MAX_RETRY.toSeconds());
                 failingQuietly = true;
             }
+            // The next read must not wait for gRPC's own reconnection backoff (up to 2 minutes):
+            // a host whose partition healed reads the mesh within this retry's backoff (at most 5 s).
+            EtcdClients.reconnectNow(client);
             scheduleResync();
         }
     }
@@ -215,6 +222,12 @@ public final class PrefixWatch implements AutoCloseable {
         }
         listener.resyncing(error instanceof CompactedException ? "compacted" : "failed");
         unsynced();
+        // jetcd resumes a failed watch by itself, possibly past events it skipped: nothing more from it counts.
+        generation++;
+        Watch.Watcher old = watcher;
+        if (old != null) {
+            old.close();
+        }
         scheduleResync();
     }
 
@@ -222,7 +235,8 @@ public final class PrefixWatch implements AutoCloseable {
     private void ask(long forGeneration) {
         long now = System.nanoTime();
         if (now - checkDue > LATE_NANOS) {
-            doubtful = true; // this process stood still: what it knew of the watch is stale
+            stoodStill(now);
+            return;
         }
         asked = now;
         watcher.requestProgress();
@@ -233,8 +247,7 @@ public final class PrefixWatch implements AutoCloseable {
     private void judge(long forGeneration) {
         long now = System.nanoTime();
         if (now - checkDue > LATE_NANOS) {
-            doubtful = true; // the answer may sit in what arrived while this process stood still: ask again
-            ask(forGeneration);
+            stoodStill(now);
             return;
         }
         if (lastHeard - asked >= 0) {
@@ -245,6 +258,18 @@ public final class PrefixWatch implements AutoCloseable {
         LOG.warn("watch on {} answered nothing for {} ms after a progress request: dead or far behind etcd; reading a new snapshot",
                 EtcdBytes.text(prefix), Duration.ofNanos(now - asked).toMillis());
         listener.resyncing("stalled");
+        resync();
+    }
+
+    /**
+     * This process stood still (frozen, or starved of CPU) while etcd went on: the watch may have
+     * fallen behind and lost events without a word (see the class comment), so read it anew.
+     */
+    private void stoodStill(long now) {
+        doubtful = true;
+        LOG.info("this process stood still for about {} s; reading {} from etcd again", Duration.ofNanos(now - checkDue).toSeconds(),
+                EtcdBytes.text(prefix));
+        listener.resyncing("stood-still");
         resync();
     }
 
