@@ -22,6 +22,7 @@ import io.keymesh.authority.state.MeshView;
 import io.keymesh.authority.state.Stored;
 import io.keymesh.authority.store.FencedWriter;
 import io.keymesh.authority.store.FencedWriter.Outcome;
+import io.keymesh.runtime.etcd.EtcdOutage;
 import io.keymesh.runtime.etcd.PrefixWatch;
 import io.keymesh.runtime.etcd.WatchMetrics;
 import io.keymesh.schema.crypto.Ed25519PrivateKey;
@@ -107,7 +108,8 @@ public final class KeyAuthority implements AutoCloseable {
         this.config = new MeshConfig(settings.mesh(), settings.overlayCidrs(), settings.listenPort(), settings.keepaliveSeconds(),
                 null, clock.instant());
         WatchMetrics watchMetrics = new WatchMetrics(metrics, "keymesh_authority", "the mesh");
-        this.watch = new PrefixWatch(client, settings.layout().root(), settings.watch(), new PrefixWatch.Listener() {
+        this.watch = new PrefixWatch(client, settings.layout().root(), settings.watch(),
+                new EtcdOutage(settings.etcd().endpoints(), "this replica admits nothing meanwhile"), new PrefixWatch.Listener() {
             @Override
             public void snapshot(List<Change> all, long revision) {
                 cache.reset(all, revision);

@@ -29,7 +29,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -202,13 +202,17 @@ public final class DaemonMain implements Callable<Integer> {
         LinkManager links = settings.backend() == DaemonSettings.Backend.MEMORY ? null : new LinkManager(settings.implementation());
         Client client = EtcdClients.connect(settings.etcd());
         NodeDaemon daemon = new NodeDaemon(settings, client, keys, device, links, new Metrics(), Version.current());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("stopping; the WireGuard interface and its peers stay as they are");
-            daemon.close();
-            client.close();
-            stopped.countDown();
-        }, "keymesh-shutdown"));
+        AtomicBoolean stopped = new AtomicBoolean();
+        Runnable stop = () -> {
+            synchronized (stopped) { // the shutdown hook waits for a stop already under way
+                if (!stopped.getAndSet(true)) {
+                    LOG.info("stopping; the WireGuard interface and its peers stay as they are");
+                    daemon.close(); // before the client, so nothing complains of the calls the client's closing cuts off
+                    client.close();
+                }
+            }
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "keymesh-shutdown"));
         LOG.info("keymesh-daemon {} starting: node {}, mesh {}, identity {}, WireGuard key {}, interface {} ({}), etcd {}{}",
                 Version.current(), settings.node(), settings.mesh(), keys.identity().publicKey().keyId(), keys.wireGuard().current().publicKey(),
                 settings.interfaceName(), device.getClass().getSimpleName(), settings.etcd().describe(),
@@ -218,7 +222,9 @@ public final class DaemonMain implements Callable<Integer> {
             LOG.info("serving /healthz /readyz /metrics /peers on http://{}:{}", daemon.httpAddress().getHostString(),
                     daemon.httpAddress().getPort());
         }
-        throw daemon.failure().get(); // exit 3 for a rejected join, which no restart can fix; 1 otherwise
+        Cli.Failure failure = daemon.failure().get();
+        stop.run(); // first, so the line that says why is the last this daemon says
+        throw failure; // exit 3 for a rejected join, which no restart can fix; 1 otherwise
     }
 
     public static void main(String[] args) {

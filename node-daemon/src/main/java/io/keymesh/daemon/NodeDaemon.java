@@ -18,6 +18,7 @@ import io.keymesh.daemon.wireguard.WireGuardDevice;
 import io.keymesh.runtime.Cli;
 import io.keymesh.runtime.DaemonThreads;
 import io.keymesh.runtime.Errors;
+import io.keymesh.runtime.etcd.EtcdOutage;
 import io.keymesh.runtime.metrics.Metrics;
 import io.keymesh.schema.crypto.JoinTokenSecret;
 import io.keymesh.schema.crypto.TrustedKeys;
@@ -115,7 +116,7 @@ public final class NodeDaemon implements AutoCloseable {
 
     /** Starts reading etcd, the status timer and the HTTP server; returns once HTTP listens. */
     public void start() throws Exception {
-        feed.start(client, settings.watch());
+        feed.start(client, settings.watch(), new EtcdOutage(settings.etcd().endpoints(), "the WireGuard peers stay as they are"));
         StatusReporter status = new StatusReporter(client, settings.layout(), settings.node(), version, worker, Clock.systemUTC());
         this.status = status;
         vertx.setPeriodic(STATUS_PERIOD_MS, id -> status.tick());
@@ -236,8 +237,13 @@ public final class NodeDaemon implements AutoCloseable {
         }
     }
 
+    /** Stops everything that uses the etcd client, quietly; the caller closes the client after. */
     @Override
     public void close() {
+        StatusReporter reporter = status;
+        if (reporter != null) {
+            reporter.close();
+        }
         try {
             // First the timers and HTTP, which hand work to the worker; then the worker itself.
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

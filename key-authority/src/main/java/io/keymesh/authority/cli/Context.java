@@ -15,6 +15,7 @@ import io.keymesh.schema.keyfile.KeyFiles;
 import io.keymesh.schema.layout.KeyLayout;
 import io.keymesh.runtime.etcd.EtcdAccess;
 import io.keymesh.runtime.etcd.EtcdClients;
+import io.keymesh.runtime.etcd.EtcdProbe;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** What a CLI command works with: the resolved settings and a lazily opened etcd client. */
 final class Context implements AutoCloseable {
+    /** The longest any one request waits for etcd; a command that gets no answer ends about this long after asking. */
     static final Duration RPC_TIMEOUT = Duration.ofSeconds(10);
+    /** After this long without an answer the endpoints are checked: when nothing listens on any, the command ends there. */
+    static final Duration PATIENCE = Duration.ofSeconds(2);
+    /** How long that check waits for a connection. */
+    static final Duration PROBE = Duration.ofSeconds(1);
 
     final KeyLayout layout;
     final String mesh;
@@ -77,36 +83,55 @@ final class Context implements AutoCloseable {
         return TrustedKeys.of(keys);
     }
 
-    /** Everything under {@code directory}, read in pages at one revision. */
+    /** Everything under {@code directory}, read in pages at one revision, each page waited for as {@link #await} does. */
     List<KeyValue> list(String directory) {
         try {
-            return io.keymesh.runtime.etcd.PagedRead.prefix(client(), directory).entries();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
-        } catch (ExecutionException | TimeoutException e) {
-            throw failure(e);
+            return io.keymesh.runtime.etcd.PagedRead.prefix(client(), directory, this::await).entries();
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot happen: await throws none of these", e);
         }
     }
 
+    /**
+     * The answer, or one line saying why there is none: within {@link #RPC_TIMEOUT}, or sooner
+     * when no endpoint has anything listening ({@link EtcdProbe}, after {@link #PATIENCE}).
+     * jetcd's calls wait for a connection however long it takes, so the bound is this wait's.
+     */
     <T> T await(CompletableFuture<T> future) {
+        long started = System.nanoTime();
         try {
-            return future.get(RPC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                return future.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                EtcdProbe.Report probe = EtcdProbe.probe(etcd.endpoints(), PROBE);
+                if (probe.nothingListens()) {
+                    throw new IllegalStateException("cannot reach etcd at " + etcd.endpoints() + " (" + probe
+                            + "): is it running, and are --endpoints right?");
+                }
+                try {
+                    return future.get(Math.max(0, started + RPC_TIMEOUT.toNanos() - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException late) {
+                    throw unanswered(probe);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
             throw failure(e);
         }
     }
 
-    private IllegalStateException failure(Exception e) {
-        if (e instanceof TimeoutException) {
-            // gRPC keeps retrying a failed TLS handshake, so a bad CA, certificate or key looks like silence.
-            return new IllegalStateException("etcd at " + etcd.endpoints() + " did not answer within " + RPC_TIMEOUT.toSeconds() + " s "
-                    + (etcd.tls() ? "(is it running and reachable, and did the TLS handshake fail? check --etcd-ca-file, "
-                            + "--etcd-cert-file and --etcd-key-file against etcd's certificates)" : "(is it running and reachable?)"));
-        }
+    private IllegalStateException unanswered(EtcdProbe.Report probe) {
+        // gRPC keeps retrying a failed TLS handshake, so a bad CA, certificate or key looks like silence.
+        String hint = !probe.anyAccepts() ? "" : etcd.tls()
+                ? ": did the TLS handshake fail? check --etcd-ca-file, --etcd-cert-file and --etcd-key-file against etcd's certificates"
+                : ": is it etcd, and has it quorum?";
+        return new IllegalStateException("etcd at " + etcd.endpoints() + " did not answer within " + RPC_TIMEOUT.toSeconds() + " s ("
+                + probe + ")" + hint);
+    }
+
+    private IllegalStateException failure(ExecutionException e) {
         Throwable root = io.keymesh.runtime.Errors.rootCause(e);
         if (root instanceof javax.net.ssl.SSLException || root instanceof java.security.cert.CertificateException) {
             return new IllegalStateException("TLS handshake with etcd at " + etcd.endpoints() + " failed: " + io.keymesh.runtime.Errors.rootMessage(e)

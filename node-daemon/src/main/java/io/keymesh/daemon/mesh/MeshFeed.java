@@ -3,6 +3,7 @@ package io.keymesh.daemon.mesh;
 import io.etcd.jetcd.Client;
 import io.keymesh.daemon.state.StateFile;
 import io.keymesh.runtime.etcd.Change;
+import io.keymesh.runtime.etcd.EtcdOutage;
 import io.keymesh.runtime.etcd.PrefixWatch;
 import io.keymesh.runtime.etcd.WatchMetrics;
 import io.keymesh.runtime.metrics.Metrics;
@@ -66,7 +67,12 @@ public final class MeshFeed implements AutoCloseable {
     }
 
     public void start(Client client, PrefixWatch.Liveness liveness) {
-        nodesWatch = new PrefixWatch(client, layout.directory(KeyLayout.Kind.NODE), liveness, new PrefixWatch.Listener() {
+        start(client, liveness, null);
+    }
+
+    /** @param outage says once, for both watches, that etcd does not answer (null: each watch says it itself) */
+    public void start(Client client, PrefixWatch.Liveness liveness, EtcdOutage outage) {
+        nodesWatch = new PrefixWatch(client, layout.directory(KeyLayout.Kind.NODE), liveness, outage, new PrefixWatch.Listener() {
             @Override
             public void snapshot(List<Change> all, long revision) {
                 publish(() -> mesh.snapshot(all, revision));
@@ -88,7 +94,7 @@ public final class MeshFeed implements AutoCloseable {
             }
         });
         String configKey = layout.config();
-        configWatch = new PrefixWatch(client, configKey, liveness, new PrefixWatch.Listener() {
+        configWatch = new PrefixWatch(client, configKey, liveness, outage, new PrefixWatch.Listener() {
             @Override
             public void snapshot(List<Change> all, long revision) {
                 all.stream().filter(c -> c.key().equals(configKey)).forEach(this::one);

@@ -45,6 +45,7 @@ public final class StatusReporter {
     /** Reading a large device costs the worker tens of milliseconds: handshakes are counted this often. */
     static final Duration DEVICE_READ_EVERY = Duration.ofSeconds(30);
     private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile boolean closed;
     private final AtomicBoolean again = new AtomicBoolean();
     private Instant lastDeviceAt = Instant.EPOCH;
     private Map<WireGuardPublicKey, Instant> recentHandshakes = Map.of();
@@ -69,7 +70,7 @@ public final class StatusReporter {
      * newly applied revision is reported at once (a rollout waits on it), never a timer period late.
      */
     public void tick() {
-        if (worker.applied() == null) {
+        if (closed || worker.applied() == null) {
             return;
         }
         // "again" before "busy": a round that ends between the two still sees this call (no report is lost).
@@ -91,6 +92,9 @@ public final class StatusReporter {
         handshakes.thenCombine(worker.owned(), (recent, owned) -> status(applied, owned, recent))
                 .thenCompose(this::publish)
                 .whenComplete((ok, error) -> {
+                    if (closed) {
+                        return; // a report cut off by the closing etcd client ("Channel shutdownNow invoked") is no failure
+                    }
                     if (error != null) {
                         leaseId = 0; // etcd lost it, or never had it: grant a new one next time
                         lastWritten = null;
@@ -169,6 +173,14 @@ public final class StatusReporter {
             return client.getKVClient().put(EtcdBytes.key(layout.status(node)), EtcdBytes.value(Json.toLine(Json.toTree(status))),
                     PutOption.builder().withLeaseId(id).build()).thenRun(() -> lastWritten = status);
         });
+    }
+
+    /**
+     * No more reports, and none still in flight is complained about: called before the etcd client
+     * closes, which fails whatever it still carries.
+     */
+    public void close() {
+        closed = true;
     }
 
     private static boolean sameApartFromTime(NodeStatus a, NodeStatus b) {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +78,7 @@ public final class PrefixWatch implements AutoCloseable {
     private final ByteSequence prefix;
     private final Listener listener;
     private final Liveness liveness;
+    private final EtcdOutage outage;
     private final ScheduledExecutorService thread =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("keymesh-prefix-watch"));
     private volatile Watch.Watcher watcher;
@@ -101,9 +103,18 @@ public final class PrefixWatch implements AutoCloseable {
     }
 
     public PrefixWatch(Client client, String prefix, Liveness liveness, Listener listener) {
+        this(client, prefix, liveness, null, listener);
+    }
+
+    /**
+     * @param outage says, early and once for all the program's watches, that etcd does not answer
+     *               (null: this watch says it itself when a read times out, naming no endpoint)
+     */
+    public PrefixWatch(Client client, String prefix, Liveness liveness, EtcdOutage outage, Listener listener) {
         this.client = client;
         this.prefix = EtcdBytes.key(prefix);
         this.liveness = liveness;
+        this.outage = outage;
         this.listener = listener;
     }
 
@@ -148,7 +159,8 @@ public final class PrefixWatch implements AutoCloseable {
         }
         long myGeneration = ++generation;
         try {
-            PagedRead.Snapshot snapshot = PagedRead.prefix(client, EtcdBytes.text(prefix));
+            PagedRead.Snapshot snapshot = outage == null ? PagedRead.prefix(client, EtcdBytes.text(prefix))
+                    : PagedRead.prefix(client, EtcdBytes.text(prefix), page -> outage.await(page, PagedRead.TIMEOUT));
             long revision = snapshot.revision();
             List<Change> all = new ArrayList<>(snapshot.entries().size());
             for (KeyValue kv : snapshot.entries()) {
@@ -175,6 +187,14 @@ public final class PrefixWatch implements AutoCloseable {
             listener.synced();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (TimeoutException e) {
+            // No answer at all: the outage said so (naming the endpoints and the cause) while the read waited.
+            if (outage == null && !failingQuietly) {
+                LOG.warn("cannot read {} from etcd (no answer within {} s); retrying with backoff up to {} s", EtcdBytes.text(prefix),
+                        PagedRead.TIMEOUT.toSeconds(), MAX_RETRY.toSeconds());
+                failingQuietly = true;
+            }
+            scheduleResync();
         } catch (Exception e) {
             // One line when etcd goes away, not one per retry; the etcd-connection metric says the rest.
             if (!failingQuietly) {
@@ -182,9 +202,6 @@ public final class PrefixWatch implements AutoCloseable {
                         Errors.rootMessage(e), MAX_RETRY.toSeconds());
                 failingQuietly = true;
             }
-            // The next read must not wait for gRPC's own reconnection backoff (up to 2 minutes):
-            // a host whose partition healed reads the mesh within this retry's backoff (at most 5 s).
-            EtcdClients.reconnectNow(client);
             scheduleResync();
         }
     }
@@ -291,6 +308,9 @@ public final class PrefixWatch implements AutoCloseable {
 
     private void scheduleResync() {
         if (!closed) {
+            // The next read must not wait for gRPC's own reconnection backoff (up to 2 minutes): a host
+            // whose partition healed reads the mesh within this retry's backoff (at most 5 s).
+            EtcdClients.reconnectNow(client);
             thread.schedule(this::resync, retry.toMillis(), TimeUnit.MILLISECONDS);
             retry = retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
         }
