@@ -135,6 +135,10 @@ public final class MeshFeed implements AutoCloseable {
             if (watch == null) {
                 return java.util.Optional.of("not reading etcd yet");
             }
+            if (watch.isDoubtful()) {
+                // Not a reconnect that the grace covers: what the watch missed is unknown until the read ends.
+                return java.util.Optional.of("reading the mesh again: this process stood still, or its watch went silent");
+            }
             if (!watch.isSynced()) {
                 if (watch.unsyncedFor().compareTo(grace) > 0) {
                     return java.util.Optional.of("cannot read the mesh from etcd for " + watch.unsyncedFor().toSeconds() + " s");

@@ -32,6 +32,9 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * address its own authority), so an IP endpoint needs that IP in the certificate's names.
  */
 public final class EtcdClients {
+    /** How long one attempt to connect to an etcd member may take (TCP, and TLS when used). */
+    public static final java.time.Duration CONNECT_TIMEOUT = java.time.Duration.ofSeconds(3);
+
     /** etcd's metadata key for "require leader" (rpctypes.MetadataRequireLeaderKey). */
     static final String REQUIRE_LEADER_KEY = "hasleader";
 
@@ -45,7 +48,10 @@ public final class EtcdClients {
                 // member that has lost its raft leader refuses calls at once and cancels the watches it
                 // serves, instead of serving a minority partition's stale view; the client then moves
                 // to another member.
-                .header(REQUIRE_LEADER_KEY, "true");
+                .header(REQUIRE_LEADER_KEY, "true")
+                // A connection attempt into a partition otherwise hangs on the kernel's SYN retries
+                // (1, 2, 4, 8, 16 s apart) and can complete only that long after the network is back.
+                .connectTimeout(CONNECT_TIMEOUT);
         if (access.tls()) {
             builder.sslContext(sslContext(access));
         }

@@ -95,6 +95,8 @@ public final class PrefixWatch implements AutoCloseable {
     private volatile long checkDue;
     /** True from a late check until a fresh progress request is answered. */
     private volatile boolean doubtful;
+    /** True while {@link #nudgeReconnect} runs. */
+    private volatile boolean nudging;
     /** Nanotime since which the watch has not been synced (from its start), or 0 while synced. */
     private volatile long unsyncedSince = System.nanoTime();
 
@@ -135,6 +137,15 @@ public final class PrefixWatch implements AutoCloseable {
         long now = System.nanoTime();
         return synced && !doubtful && now - checkDue <= LATE_NANOS
                 && !(asked - lastHeard > 0 && now - asked > liveness.answerWithin().toNanos());
+    }
+
+    /**
+     * True from the moment this watch is known to have missed something it cannot name (its
+     * process stood still, or it answered no progress request) until a fresh snapshot is read:
+     * unlike a watch merely being (re)connected, such a watch must not be trusted at all.
+     */
+    public boolean isDoubtful() {
+        return doubtful;
     }
 
     /** How long the watch has not been synced (etcd unreachable, or a snapshot being read); zero while it is. */
@@ -274,6 +285,7 @@ public final class PrefixWatch implements AutoCloseable {
         }
         LOG.warn("watch on {} answered nothing for {} ms after a progress request: dead or far behind etcd; reading a new snapshot",
                 EtcdBytes.text(prefix), Duration.ofNanos(now - asked).toMillis());
+        doubtful = true;
         listener.resyncing("stalled");
         resync();
     }
@@ -294,7 +306,28 @@ public final class PrefixWatch implements AutoCloseable {
         if (synced || unsyncedSince == 0) {
             unsyncedSince = System.nanoTime();
         }
+        if (synced || !nudging) {
+            nudging = true;
+            nudgeReconnect();
+        }
         synced = false;
+    }
+
+    /**
+     * While this watch cannot read etcd, asks the client's channel every second to connect now
+     * rather than after gRPC's own backoff, which grows to 2 minutes over a long partition: the
+     * read this watch is waiting on then goes out within about a second (plus a connection, at most
+     * {@link EtcdClients#CONNECT_TIMEOUT}) of the network coming back. Off the watch's thread,
+     * which is blocked in that read.
+     */
+    private void nudgeReconnect() {
+        if (closed || synced) {
+            nudging = false;
+            return;
+        }
+        EtcdClients.reconnectNow(client);
+        java.util.concurrent.CompletableFuture.runAsync(this::nudgeReconnect,
+                java.util.concurrent.CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS));
     }
 
     private void scheduleCheck(long forGeneration, Duration after, java.util.function.LongConsumer check) {
@@ -308,9 +341,6 @@ public final class PrefixWatch implements AutoCloseable {
 
     private void scheduleResync() {
         if (!closed) {
-            // The next read must not wait for gRPC's own reconnection backoff (up to 2 minutes): a host
-            // whose partition healed reads the mesh within this retry's backoff (at most 5 s).
-            EtcdClients.reconnectNow(client);
             thread.schedule(this::resync, retry.toMillis(), TimeUnit.MILLISECONDS);
             retry = retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
         }
