@@ -135,7 +135,7 @@ public final class KeyAuthority implements AutoCloseable {
                 watchMetrics.resyncing(cause);
             }
         });
-        watchMetrics.silence("keymesh_authority", () -> watch);
+        watchMetrics.silence(() -> watch);
         // Only a replica whose copy of the mesh is in sync may lead: one that cannot read the mesh
         // would hold leadership and answer nothing.
         this.election = new LeaderElection(client, settings.layout().election(), settings.candidate(), settings.leaseTtl(),

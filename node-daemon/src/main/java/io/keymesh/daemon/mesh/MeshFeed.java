@@ -119,7 +119,7 @@ public final class MeshFeed implements AutoCloseable {
             }
         });
         metrics.gauge("keymesh_daemon_etcd_connected", () -> nodesWatch.isSynced() ? 1 : 0);
-        watchMetrics.silence("keymesh_daemon", () -> nodesWatch);
+        watchMetrics.silence(() -> nodesWatch);
         nodesWatch.start();
         configWatch.start();
     }

@@ -64,7 +64,6 @@ public final class EtcdOutage {
         return value;
     }
 
-
     private void report(long waitingSince) {
         if (reported.compareAndSet(false, true)) {
             since = waitingSince;

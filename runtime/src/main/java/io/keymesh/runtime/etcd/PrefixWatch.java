@@ -41,6 +41,12 @@ public final class PrefixWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrefixWatch.class);
     private static final Duration MIN_RETRY = Duration.ofMillis(250);
     private static final Duration MAX_RETRY = Duration.ofSeconds(5);
+    /** Why a watch reads a new snapshot, as {@link Listener#resyncing} reports it (and metrics label it). */
+    public static final String COMPACTED = "compacted";
+    public static final String FAILED = "failed";
+    public static final String STALLED = "stalled";
+    public static final String STOOD_STILL = "stood-still";
+    public static final List<String> RESYNC_CAUSES = List.of(COMPACTED, FAILED, STALLED, STOOD_STILL);
     /** A check this much later than due means this process stood still meanwhile. */
     private static final long LATE_NANOS = Duration.ofSeconds(1).toNanos();
 
@@ -52,7 +58,7 @@ public final class PrefixWatch implements AutoCloseable {
         /** The snapshot is handed over and the watch runs: {@link #isSynced()} is true from now on. */
         void synced();
 
-        /** A new snapshot is about to be read because of {@code cause}: compacted, failed, stalled or stood-still. */
+        /** A new snapshot is about to be read because of {@code cause}, one of {@link #RESYNC_CAUSES}. */
         default void resyncing(String cause) {
         }
     }
@@ -93,10 +99,10 @@ public final class PrefixWatch implements AutoCloseable {
     private volatile long asked;
     /** Nanotime by which the next check is due: a check much later than this means this process stood still. */
     private volatile long checkDue;
-    /** True from a late check until a fresh progress request is answered. */
+    /** True from a stall or a late check (this process stood still) until a fresh snapshot is read. */
     private volatile boolean doubtful;
-    /** True while {@link #nudgeReconnect} runs. */
-    private volatile boolean nudging;
+    /** Set while a chain of {@link #nudgeReconnect} runs; one chain at a time. */
+    private final java.util.concurrent.atomic.AtomicBoolean nudging = new java.util.concurrent.atomic.AtomicBoolean();
     /** Nanotime since which the watch has not been synced (from its start), or 0 while synced. */
     private volatile long unsyncedSince = System.nanoTime();
 
@@ -198,17 +204,10 @@ public final class PrefixWatch implements AutoCloseable {
             listener.synced();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (TimeoutException e) {
-            // No answer at all: the outage said so (naming the endpoints and the cause) while the read waited.
-            if (outage == null && !failingQuietly) {
-                LOG.warn("cannot read {} from etcd (no answer within {} s); retrying with backoff up to {} s", EtcdBytes.text(prefix),
-                        PagedRead.TIMEOUT.toSeconds(), MAX_RETRY.toSeconds());
-                failingQuietly = true;
-            }
-            scheduleResync();
         } catch (Exception e) {
-            // One line when etcd goes away, not one per retry; the etcd-connection metric says the rest.
-            if (!failingQuietly) {
+            // One line when etcd goes away, not one per retry; the etcd-connection metric says the rest. No answer at
+            // all was said by the outage reporter already, naming the endpoints and the cause, while the read waited.
+            if (!failingQuietly && !(outage != null && e instanceof TimeoutException)) {
                 LOG.warn("cannot read {} from etcd ({}); retrying with backoff up to {} s", EtcdBytes.text(prefix),
                         Errors.rootMessage(e), MAX_RETRY.toSeconds());
                 failingQuietly = true;
@@ -248,7 +247,7 @@ public final class PrefixWatch implements AutoCloseable {
             LOG.warn("watch on {} failed ({}); reading a new snapshot", EtcdBytes.text(prefix), Errors.rootMessage(error));
             failingQuietly = true;
         }
-        listener.resyncing(error instanceof CompactedException ? "compacted" : "failed");
+        listener.resyncing(error instanceof CompactedException ? COMPACTED : FAILED);
         unsynced();
         // jetcd resumes a failed watch by itself, possibly past events it skipped: nothing more from it counts.
         generation++;
@@ -286,7 +285,7 @@ public final class PrefixWatch implements AutoCloseable {
         LOG.warn("watch on {} answered nothing for {} ms after a progress request: dead or far behind etcd; reading a new snapshot",
                 EtcdBytes.text(prefix), Duration.ofNanos(now - asked).toMillis());
         doubtful = true;
-        listener.resyncing("stalled");
+        listener.resyncing(STALLED);
         resync();
     }
 
@@ -298,7 +297,7 @@ public final class PrefixWatch implements AutoCloseable {
         doubtful = true;
         LOG.info("this process stood still for about {} s; reading {} from etcd again", Duration.ofNanos(now - checkDue).toSeconds(),
                 EtcdBytes.text(prefix));
-        listener.resyncing("stood-still");
+        listener.resyncing(STOOD_STILL);
         resync();
     }
 
@@ -306,11 +305,10 @@ public final class PrefixWatch implements AutoCloseable {
         if (synced || unsyncedSince == 0) {
             unsyncedSince = System.nanoTime();
         }
-        if (synced || !nudging) {
-            nudging = true;
+        synced = false;
+        if (nudging.compareAndSet(false, true)) {
             nudgeReconnect();
         }
-        synced = false;
     }
 
     /**
@@ -322,8 +320,11 @@ public final class PrefixWatch implements AutoCloseable {
      */
     private void nudgeReconnect() {
         if (closed || synced) {
-            nudging = false;
-            return;
+            nudging.set(false);
+            // Unsynced again since the check (its unsynced() saw this chain running): carry on.
+            if (closed || synced || !nudging.compareAndSet(false, true)) {
+                return;
+            }
         }
         EtcdClients.reconnectNow(client);
         java.util.concurrent.CompletableFuture.runAsync(this::nudgeReconnect,
