@@ -340,6 +340,15 @@ class MeshIT {
         notReady.values().forEach(why -> assertTrue(why.startsWith("not ready: "), why));
         bed.startEtcdMember(1);
         bed.startEtcdMember(2);
+        // Every keymesh call requires an etcd leader: the operator's next command waits until there is one.
+        Wait.until(WAIT, "etcd elects a leader again", bed::logs, () -> {
+            try {
+                bed.etcdctl("put", "/keymesh-test/leader-check", "1"); // a write needs a leader
+                return true;
+            } catch (IllegalStateException e) {
+                return false;
+            }
+        });
         Host late = bed.addHost("n4", false);
         late.startDaemon(true);
         Wait.until(WAIT, "with quorum back, n4 joins and all four peer, all ready again", bed::logs,
